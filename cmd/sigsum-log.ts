@@ -1,0 +1,222 @@
+// sigsum-log: the command line. Parses flags and config, then starts things;
+// all behaviour lives in src/.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { ConfigError, parseSettings, usage, type SettingDef, type Values } from '../src/config/settings.js';
+import { randomSeed, sha256, type Signer } from '../src/sigsum/crypto.js';
+import { formatPrivateKey, formatPublicKey, parsePrivateKey, parsePublicKey } from '../src/sigsum/keyfile.js';
+import { toHex, type PublicKey } from '../src/sigsum/types.js';
+import { holdsLog, initDataDir } from '../src/storage/datadir.js';
+import { DB_FILE, openSqliteStore } from '../src/storage/sqlite.js';
+import { fsck } from '../src/storage/fsck.js';
+import { startPrimary } from '../src/primary/node.js';
+import { systemClock } from '../src/util/clock.js';
+import { Logger, parseLevel } from '../src/util/logger.js';
+import { VERSION } from '../src/version.js';
+import { join } from 'node:path';
+
+class CliError extends Error {}
+
+const dataDir: SettingDef = { name: 'data-dir', kind: 'string', help: 'directory holding the log database' };
+const keyFile: SettingDef = { name: 'key-file', kind: 'string', help: 'log signing key (OpenSSH private key, as written by keygen or sigsum-key generate)' };
+
+const SERVE: SettingDef[] = [
+  { name: 'role', kind: 'role', default: 'primary', help: 'node role' },
+  dataDir,
+  keyFile,
+  { name: 'external-endpoint', kind: 'endpoint', default: 'localhost:6965', help: 'public API listen address' },
+  { name: 'internal-endpoint', kind: 'endpoint', default: 'localhost:6967', help: 'internal API listen address (replication)' },
+  { name: 'url-prefix', kind: 'string', default: '', help: 'path prefix of every endpoint' },
+  { name: 'interval', kind: 'duration', default: '1s', help: 'how often a new tree head is signed if the tree grew' },
+  { name: 'resign-interval', kind: 'duration', default: '10s', help: 'longest time an unchanged tree head goes without being signed again' },
+  { name: 'max-range', kind: 'int', section: 'primary', default: 512, help: 'most leaves returned by one get-leaves request' },
+  { name: 'log-level', kind: 'level', default: 'info', help: 'debug, info, warning or error' },
+  { name: 'log-file', kind: 'string', help: 'append log lines to this file instead of stderr' },
+  { name: 'init-if-missing', kind: 'bool', help: 'create the key file and an empty log if they do not exist yet (first run)' },
+];
+
+const INIT: SettingDef[] = [dataDir, keyFile];
+const VERIFY: SettingDef[] = [dataDir, { name: 'key-file', kind: 'string', help: 'check against this log key (private key or OpenSSH/hex public key) instead of the one recorded in the database' }];
+const KEYGEN: SettingDef[] = [{ name: 'output', kind: 'string', short: 'o', help: 'write the private key to FILE and the public key to FILE.pub' }];
+
+const COMMANDS: Record<string, { summary: string; defs: SettingDef[]; run: (v: Values) => Promise<number> }> = {
+  keygen: { summary: 'Generate an Ed25519 key pair in OpenSSH format (interchangeable with sigsum-key generate).', defs: KEYGEN, run: keygen },
+  init: { summary: 'Create an empty log in a data directory and sign its size-0 tree head.', defs: INIT, run: init },
+  serve: { summary: 'Run a log node until SIGTERM or SIGINT.', defs: SERVE, run: serve },
+  verify: { summary: 'Check a data directory: rehash every leaf and subtree, check every signed tree head.', defs: VERIFY, run: verify },
+};
+
+function need(v: Values, name: string): string {
+  const s = v[name];
+  if (typeof s !== 'string' || s === '') throw new CliError(`--${name} is required`);
+  return s;
+}
+
+function readText(path: string, flag: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new CliError(`--${flag}: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+function loadSigner(path: string, flag = 'key-file'): Signer {
+  try {
+    return parsePrivateKey(readText(path, flag));
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    throw new CliError(`--${flag} ${path}: ${(e as Error).message}`);
+  }
+}
+
+function writeKeyPair(path: string): Signer {
+  for (const p of [path, path + '.pub']) if (existsSync(p)) throw new CliError(`${p} already exists; refusing to overwrite a key`);
+  mkdirSync(dirname(path), { recursive: true });
+  const seed = randomSeed();
+  writeFileSync(path, formatPrivateKey(seed), { mode: 0o600, flag: 'wx' });
+  const signer = parsePrivateKey(readFileSync(path, 'utf8'));
+  writeFileSync(path + '.pub', formatPublicKey(signer.publicKey), { mode: 0o644, flag: 'wx' });
+  return signer;
+}
+
+async function keygen(v: Values): Promise<number> {
+  const out = need(v, 'output');
+  const signer = writeKeyPair(out);
+  process.stdout.write(`wrote ${out} and ${out}.pub\npublic key ${toHex(signer.publicKey)}\nkey hash   ${toHex(sha256(signer.publicKey))}\n`);
+  return 0;
+}
+
+async function init(v: Values): Promise<number> {
+  const dir = need(v, 'data-dir');
+  const signer = loadSigner(need(v, 'key-file'));
+  const dd = initDataDir(dir, { role: 'primary', logPublicKey: signer.publicKey, signer, now: systemClock.now() });
+  dd.close();
+  process.stdout.write(`created an empty log in ${dir} for log key ${toHex(signer.publicKey)}\n`);
+  return 0;
+}
+
+async function serve(v: Values): Promise<number> {
+  if (v.role !== 'primary') throw new CliError(`--role ${v.role}: only the primary role is available in this version`);
+  const dir = need(v, 'data-dir');
+  const keyPath = need(v, 'key-file');
+  const logger = new Logger(parseLevel(String(v['log-level'])), v['log-file'] as string | undefined);
+  if (v['init-if-missing']) {
+    if (!existsSync(keyPath)) {
+      writeKeyPair(keyPath);
+      logger.info('first run: generated a new log key', { key_file: keyPath, public_key_file: keyPath + '.pub' });
+    }
+    if (!holdsLog(dir)) {
+      const signer = loadSigner(keyPath);
+      initDataDir(dir, { role: 'primary', logPublicKey: signer.publicKey, signer, now: systemClock.now() }).close();
+      logger.info('first run: created an empty log', { data_dir: dir });
+    }
+  }
+  const signer = loadSigner(keyPath);
+  const node = await startPrimary({
+    dataDir: dir,
+    signer,
+    externalEndpoint: String(v['external-endpoint']),
+    internalEndpoint: String(v['internal-endpoint']),
+    urlPrefix: String(v['url-prefix']),
+    interval: Number(v.interval),
+    resignPeriod: Number(v['resign-interval']),
+    maxRange: Number(v['max-range']),
+    clock: systemClock,
+    logger,
+  });
+  const prefix = String(v['url-prefix']).replace(/^\/+|\/+$/g, '');
+  const base = node.external.url + (prefix ? `/${prefix}` : '');
+  process.stdout.write(
+    `sigsum-log ${VERSION}: primary serving ${base}/ (internal ${node.internal.url})\n` +
+      `log public key: ${toHex(signer.publicKey)}\n` +
+      `log key hash:   ${toHex(sha256(signer.publicKey))}\n` +
+      `try: curl ${base}/get-tree-head\n`,
+  );
+  await new Promise<void>(resolve => {
+    const onSignal = (sig: string) => {
+      logger.info('shutting down', { signal: sig });
+      resolve();
+    };
+    process.once('SIGTERM', () => onSignal('SIGTERM'));
+    process.once('SIGINT', () => onSignal('SIGINT'));
+  });
+  await node.stop();
+  return 0;
+}
+
+async function verify(v: Values): Promise<number> {
+  const dir = need(v, 'data-dir');
+  const path = join(dir, DB_FILE);
+  const store = openSqliteStore(path, true);
+  try {
+    let key: PublicKey;
+    if (typeof v['key-file'] === 'string') {
+      const text = readText(v['key-file'], 'key-file');
+      key = text.includes('PRIVATE KEY') ? parsePrivateKey(text).publicKey : parsePublicKey(text);
+      if (toHex(key) !== store.logPublicKeyHex) throw new CliError(`--key-file: the database belongs to log key ${store.logPublicKeyHex}, not ${toHex(key)}`);
+    } else {
+      key = parsePublicKey(store.logPublicKeyHex);
+    }
+    const tty = process.stderr.isTTY;
+    const started = Date.now();
+    const res = fsck(store, key, (done, total) => {
+      if (!tty) return;
+      const w = 40;
+      const frac = total === 0 ? 1 : done / total;
+      process.stderr.write(`\r[${'#'.repeat(Math.round(frac * w)).padEnd(w, '.')}] ${(frac * 100).toFixed(1)}% ${done}/${total} leaves`);
+    });
+    if (tty) process.stderr.write('\n');
+    if (!res.ok) {
+      process.stdout.write(`FAILED: ${res.problem}\n(checked ${res.leaves} leaves, ${res.nodes} subtree hashes and ${res.treeHeads} signed tree heads before it)\n`);
+      return 1;
+    }
+    process.stdout.write(`OK: ${res.leaves} leaves, ${res.nodes} subtree hashes and ${res.treeHeads} signed tree heads verified in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
+    return 0;
+  } finally {
+    store.close();
+  }
+}
+
+function topUsage(): string {
+  return (
+    'Usage: sigsum-log <command> [options]\n\nA Sigsum transparency log server.\n\nCommands:\n' +
+    Object.entries(COMMANDS)
+      .map(([n, c]) => `  ${n.padEnd(8)} ${c.summary}`)
+      .join('\n') +
+    '\n\nRun "sigsum-log <command> --help" for the options of a command; "sigsum-log --version" prints the version.\n'
+  );
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(topUsage());
+    return cmd === undefined ? 2 : 0;
+  }
+  if (cmd === '--version' || cmd === 'version') {
+    process.stdout.write(`sigsum-log ${VERSION}\n`);
+    return 0;
+  }
+  const c = COMMANDS[cmd];
+  if (!c) {
+    process.stderr.write(`sigsum-log: unknown command ${JSON.stringify(cmd)}\n\n${topUsage()}`);
+    return 2;
+  }
+  try {
+    const parsed = parseSettings(rest, c.defs);
+    if (parsed.help) {
+      process.stdout.write(usage(cmd, c.summary, c.defs));
+      return 0;
+    }
+    if (parsed.positionals.length > 0) throw new CliError(`unexpected argument ${JSON.stringify(parsed.positionals[0])}`);
+    return await c.run(parsed.values);
+  } catch (e) {
+    const known = e instanceof CliError || e instanceof ConfigError;
+    process.stderr.write(`sigsum-log ${cmd}: ${known ? (e as Error).message : (e as Error).message}\n`);
+    if (!known && process.env.SIGSUM_LOG_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,159 @@
+// The public Sigsum log API (log.md §3, protocol.md §2) as a thin skin:
+// parse the request, call the log, format the answer. Status codes and
+// messages follow sigsum-go's server package and log-go's endpoint checks.
+import { line, ParseError, parseDecimal, decodeHexSized } from '../sigsum/ascii.js';
+import { parseAddLeafRequest } from '../sigsum/leaf.js';
+import { leafLine } from '../sigsum/leaf.js';
+import { parseSubmitHeader } from '../sigsum/token.js';
+import { asHash } from '../sigsum/types.js';
+import type { LogStore } from '../storage/store.js';
+import type { AddLeafOutcome } from '../primary/primary-log.js';
+import type { AddLeafRequest } from '../sigsum/leaf.js';
+import { apiError, empty200, HttpError, ok, readBody } from './respond.js';
+import type { Params, Route } from './mux.js';
+
+/** What the read endpoints need from a node (primary or secondary). */
+export interface LogReadView {
+  readonly store: LogStore;
+  /** Every read is bounded by the published tree head. */
+  publishedSize(): number;
+  /** The get-tree-head body. */
+  treeHeadBody(): string;
+}
+
+export interface LogWriteView {
+  addLeaf(req: AddLeafRequest): Promise<AddLeafOutcome>;
+}
+
+export type Handler = (req: Request, params: Params) => Promise<Response> | Response;
+
+export interface PublicApiOptions {
+  maxRange: number;
+  /** Largest accepted add-leaf body in bytes. */
+  maxAddLeafBody: number;
+}
+
+function parseInt63(s: string): bigint {
+  try {
+    return parseDecimal(s);
+  } catch (e) {
+    throw new HttpError(400, (e as Error).message);
+  }
+}
+
+function parseHash(s: string) {
+  try {
+    return asHash(decodeHexSized(s, 32));
+  } catch (e) {
+    throw new HttpError(400, (e as Error).message);
+  }
+}
+
+const badRequest: Handler = () => apiError(400, 'Bad Request');
+
+/** Half-open leaf range checks shared by the public and internal get-leaves. */
+export function leafRange(params: Params, maxIndex: number, strictEnd: boolean, maxRange: number): { start: number; end: number } {
+  const start = parseInt63(params.start);
+  let end = parseInt63(params.end);
+  if (start >= end) throw new HttpError(400, `start_index(${start}) must be less than end_index(${end})`);
+  const size = BigInt(maxIndex);
+  if (strictEnd) {
+    if (start >= size) throw new HttpError(400, `start_index(${start}) outside of current tree`);
+    if (end > size) throw new HttpError(400, `end_index(${end}) outside of current tree`);
+  } else {
+    if (start > size) throw new HttpError(400, `start_index(${start}) outside of current tree`);
+    if (end > size) end = size;
+    if (start === end) throw new HttpError(404, 'at end of tree');
+  }
+  if (end - start > BigInt(maxRange)) end = start + BigInt(maxRange);
+  return { start: Number(start), end: Number(end) };
+}
+
+export function leavesBody(store: LogStore, start: number, end: number): string {
+  const leaves = store.getLeaves(start, end);
+  if (leaves.length !== end - start) throw new Error(`backend returned ${leaves.length} leaves for [${start}, ${end})`);
+  let body = '';
+  for (const l of leaves) body += leafLine(l);
+  return body;
+}
+
+export function publicRoutes(view: LogReadView, writer: LogWriteView | undefined, opts: PublicApiOptions): Route<Handler>[] {
+  const routes: Route<Handler>[] = [
+    { method: 'GET', pattern: '/get-tree-head', handler: () => ok(view.treeHeadBody()) },
+    {
+      method: 'GET',
+      pattern: '/get-inclusion-proof/{size}/{hash}',
+      handler: (_req, p) => {
+        const size = parseInt63(p.size);
+        const leafHash = parseHash(p.hash);
+        if (size < 2n) throw new HttpError(400, `size(${size}) must be larger than one`);
+        if (size > BigInt(view.publishedSize())) throw new HttpError(400, 'tree_size outside of current tree');
+        const n = Number(size);
+        const index = view.store.leafIndex(leafHash);
+        if (index === undefined || index >= n) throw new HttpError(404, 'Not Found');
+        let body = line('leaf_index', index);
+        for (const h of view.store.inclusionProof(index, n)) body += line('node_hash', h);
+        return ok(body);
+      },
+    },
+    { method: 'GET', pattern: '/get-inclusion-proof/', handler: badRequest },
+    {
+      method: 'GET',
+      pattern: '/get-consistency-proof/{old}/{new}',
+      handler: (_req, p) => {
+        const oldSize = parseInt63(p.old);
+        const newSize = parseInt63(p.new);
+        if (oldSize < 1n) throw new HttpError(400, `old_size(${oldSize}) must be larger than zero`);
+        if (newSize <= oldSize) throw new HttpError(400, `new_size(${newSize}) must be larger than old_size(${oldSize})`);
+        const published = view.publishedSize();
+        if (newSize > BigInt(published)) throw new HttpError(400, `new_size ${newSize} outside of current tree, size ${published}`);
+        let body = '';
+        for (const h of view.store.consistencyProof(Number(oldSize), Number(newSize))) body += line('node_hash', h);
+        return ok(body);
+      },
+    },
+    { method: 'GET', pattern: '/get-consistency-proof/', handler: badRequest },
+    {
+      method: 'GET',
+      pattern: '/get-leaves/{start}/{end}',
+      handler: (_req, p) => {
+        const { start, end } = leafRange(p, view.publishedSize(), true, opts.maxRange);
+        return ok(leavesBody(view.store, start, end));
+      },
+    },
+    { method: 'GET', pattern: '/get-leaves/', handler: badRequest },
+  ];
+  routes.push({
+    method: 'POST',
+    pattern: '/add-leaf',
+    handler: async req => {
+      const body = await readBody(req, opts.maxAddLeafBody);
+      let leafReq: AddLeafRequest;
+      try {
+        leafReq = parseAddLeafRequest(body);
+      } catch (e) {
+        if (e instanceof ParseError) throw new HttpError(400, e.message);
+        throw e;
+      }
+      const token = req.headers.get('sigsum-token');
+      if (token !== null) {
+        try {
+          parseSubmitHeader(token);
+        } catch (e) {
+          throw new HttpError(400, `Invalid Sigsum-Submit: header: ${(e as Error).message}`);
+        }
+      }
+      if (!writer) throw new HttpError(404, 'not primary');
+      const outcome = await writer.addLeaf(leafReq);
+      switch (outcome.status) {
+        case 200:
+          return empty200();
+        case 202:
+          return apiError(202, 'Accepted');
+        default:
+          return apiError(outcome.status, outcome.message);
+      }
+    },
+  });
+  return routes;
+}

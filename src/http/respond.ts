@@ -1,0 +1,58 @@
+// Response helpers with log-go's exact framing: success bodies are plain text;
+// errors are "(<code>) <message>\n" as text/plain with nosniff, like Go's
+// http.Error around sigsum-go's api.Error.
+
+const TEXT = 'text/plain; charset=utf-8';
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function ok(body: string): Response {
+  return new Response(body, { status: 200, headers: { 'content-type': TEXT } });
+}
+
+export function empty200(): Response {
+  return new Response(null, { status: 200, headers: { 'content-length': '0' } });
+}
+
+/** An api.Error response: "(code) message\n". */
+export function apiError(status: number, message: string): Response {
+  return plainError(status, `(${status}) ${message}\n`);
+}
+
+/** A raw error body, e.g. the mux's "404 page not found\n". */
+export function plainError(status: number, body: string, headers: Record<string, string> = {}): Response {
+  return new Response(body, { status, headers: { 'content-type': TEXT, 'x-content-type-options': 'nosniff', ...headers } });
+}
+
+export function redirect(location: string): Response {
+  const esc = location.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&#34;');
+  return new Response(`<a href="${esc}">Moved Permanently</a>.\n\n`, { status: 301, headers: { location, 'content-type': 'text/html; charset=utf-8' } });
+}
+
+/** Reads a request body of at most `limit` bytes; larger bodies raise a 413. */
+export async function readBody(req: Request, limit: number): Promise<Uint8Array> {
+  const declared = req.headers.get('content-length');
+  if (declared !== null && Number(declared) > limit) throw new HttpError(413, `request body larger than ${limit} bytes`);
+  if (!req.body) return new Uint8Array(0);
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > limit) {
+      await reader.cancel().catch(() => {});
+      throw new HttpError(413, `request body larger than ${limit} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,93 @@
+// HTTP listeners: hono on @hono/node-server, with every request dispatched
+// through the Go-compatible Mux. Routes are mounted under the URL prefix;
+// errors become "(code) message" bodies; unexpected failures are 500s that
+// are logged and never crash the process.
+import { Hono } from 'hono';
+import { serve, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../util/logger.js';
+import { Mux, type Route } from './mux.js';
+import type { Handler } from './public-api.js';
+import { HttpError, apiError, plainError, redirect } from './respond.js';
+
+export function normalizePrefix(prefix: string): string {
+  return prefix.replace(/^\/+|\/+$/g, '');
+}
+
+/** Mounts routes under "/<prefix>" (nothing added for an empty prefix). */
+export function mount(prefix: string, routes: Route<Handler>[]): Route<Handler>[] {
+  const p = normalizePrefix(prefix);
+  return routes.map(r => ({ ...r, pattern: p === '' ? r.pattern : `/${p}${r.pattern}` }));
+}
+
+export function dispatcher(mux: Mux<Handler>, logger: Logger): (req: Request) => Promise<Response> {
+  return async (req: Request) => {
+    const url = new URL(req.url);
+    const rawPath = url.pathname;
+    const m = mux.match(req.method, rawPath, url.search);
+    switch (m.kind) {
+      case 'redirect':
+        return redirect(m.location);
+      case 'not-found':
+        return plainError(404, '404 page not found\n');
+      case 'method-not-allowed':
+        return plainError(405, 'Method Not Allowed\n', { allow: m.allow.join(', ') });
+      case 'bad-path':
+        return apiError(400, 'Bad Request');
+      case 'handler':
+        try {
+          return await m.handler(req, m.params);
+        } catch (e) {
+          if (e instanceof HttpError) {
+            logger.debug('request failed', { path: rawPath, status: e.status, error: e.message });
+            return apiError(e.status, e.message);
+          }
+          logger.error('internal error serving request', { path: rawPath, error: (e as Error).stack ?? String(e) });
+          return plainError(500, `${(e as Error).message}\n`);
+        }
+    }
+  };
+}
+
+export interface Listener {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Parses "host:port" (IPv6 as "[::1]:port"). */
+export function parseEndpoint(s: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(s);
+  if (!m) throw new Error(`invalid endpoint ${JSON.stringify(s)}: want HOST:PORT`);
+  const port = Number(m[3]);
+  if (port > 65535) throw new Error(`invalid port in ${JSON.stringify(s)}`);
+  return { host: m[1] ?? (m[2] === '' ? '0.0.0.0' : m[2]), port };
+}
+
+export function listen(endpoint: string, handle: (req: Request) => Promise<Response>): Promise<Listener> {
+  const { host, port } = parseEndpoint(endpoint);
+  const app = new Hono();
+  app.all('*', c => handle(c.req.raw));
+  return new Promise((resolve, reject) => {
+    let server: ServerType;
+    const onError = (e: Error) => reject(new Error(`cannot listen on ${endpoint}: ${e.message}`));
+    server = serve({ fetch: app.fetch, hostname: host, port }, info => {
+      server.off('error', onError);
+      const addr = info as AddressInfo;
+      const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+      resolve({
+        url: `http://${shownHost}:${addr.port}`,
+        port: addr.port,
+        close: () =>
+          new Promise(res => {
+            server.close(() => res());
+            const s = server as unknown as { closeIdleConnections?: () => void; closeAllConnections?: () => void };
+            s.closeIdleConnections?.();
+            setTimeout(() => s.closeAllConnections?.(), 2000).unref();
+          }),
+      });
+    });
+    server.once('error', onError);
+    (server as unknown as { requestTimeout: number; headersTimeout: number; keepAliveTimeout: number }).requestTimeout = 30_000;
+  });
+}

@@ -1,0 +1,208 @@
+// The primary log: the one place that owns the log's life on a primary node.
+//
+// Mutable state and its owner (all on the event loop, no locks needed):
+//   committed  - latest signed tree head, durable in storage; written only by
+//                rotate(). Decides add-leaf 200 (leaf index < committed.size)
+//                versus 202.
+//   published  - what every read is bounded by; written only by rotate(),
+//                after committed. With witnesses (a later step) it is the
+//                committed head plus the cosignatures collected for it.
+//   sequencer  - pool of accepted leaves, committed in batches (sequencer.ts).
+//
+// Invariants kept here: a tree head is signed only over leaves that are
+// durable; its root is recomputed from storage and must equal the in-memory
+// edge; it must be consistent with the previous head (verified with a proof
+// read from storage); it is stored durably before anyone can see it; it never
+// shrinks.
+import { parseAddLeafRequest, leafOfRequest, verifyLeafSignatureAsync, type AddLeafRequest } from '../sigsum/leaf.js';
+import { verifyConsistency } from '../sigsum/merkle.js';
+import { formatCosignedTreeHead, signTreeHead, treeHeadsEqual, type CosignedTreeHead } from '../sigsum/treehead.js';
+import type { Signer } from '../sigsum/crypto.js';
+import { bytesEqual, toHex, type Hash } from '../sigsum/types.js';
+import type { LogStore, StoredTreeHead } from '../storage/store.js';
+import type { Clock } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
+import { Sequencer, defaultSequencerOptions, type SequencerOptions } from './sequencer.js';
+
+export interface PrimaryOptions {
+  /** Milliseconds between rotations (tree-head signing rounds). */
+  interval: number;
+  /** Re-sign an unchanged tree head at least this often (milliseconds). */
+  resignPeriod: number;
+  sequencer: SequencerOptions;
+  clock: Clock;
+  logger: Logger;
+}
+
+export type AddLeafOutcome =
+  | { status: 200 } // in the committed tree
+  | { status: 202 } // accepted, not yet committed
+  | { status: 403; message: string }
+  | { status: 503; message: string };
+
+export class PrimaryLog {
+  private committed: StoredTreeHead;
+  private published: CosignedTreeHead;
+  private publishedBody: string;
+  private readonly sequencer: Sequencer;
+  private timer: NodeJS.Timeout | undefined;
+  private rotating: Promise<void> | undefined;
+  private stopped = false;
+  /** Last rotation failure, for status pages and metrics; cleared on success. */
+  lastRotationError: string | undefined;
+
+  constructor(
+    readonly store: LogStore,
+    private readonly signer: Signer,
+    private readonly opts: PrimaryOptions,
+  ) {
+    const latest = store.latestTreeHead();
+    if (!latest) throw new Error('no signed tree head in storage');
+    if (toHex(signer.publicKey) !== store.logPublicKeyHex) throw new Error('signing key does not match the stored log key');
+    this.committed = latest;
+    this.published = { ...latest, cosignatures: [] };
+    this.publishedBody = formatCosignedTreeHead(this.published);
+    this.sequencer = new Sequencer(store, { ...defaultSequencerOptions, ...opts.sequencer }, opts.logger);
+  }
+
+  get publicKey() {
+    return this.signer.publicKey;
+  }
+
+  committedTreeHead(): StoredTreeHead {
+    return this.committed;
+  }
+
+  publishedTreeHead(): CosignedTreeHead {
+    return this.published;
+  }
+
+  /** The get-tree-head body, serialized once per rotation. */
+  treeHeadBody(): string {
+    return this.publishedBody;
+  }
+
+  publishedSize(): number {
+    return this.published.size;
+  }
+
+  pendingLeaves(): number {
+    return this.sequencer.pending;
+  }
+
+  /**
+   * add-leaf: dedup first (a leaf already stored or pooled needs no signature
+   * check: identical bytes were verified when first accepted), then verify off
+   * the event loop, then pool.
+   */
+  async addLeaf(req: AddLeafRequest): Promise<AddLeafOutcome> {
+    const { leaf, leafHash, checksum } = leafOfRequest(req);
+    const known = this.lookup(leafHash);
+    if (known) return known;
+    if (!(await verifyLeafSignatureAsync(req.publicKey, checksum, req.signature))) return { status: 403, message: 'invalid signature' };
+    const again = this.lookup(leafHash); // a concurrent request may have added it meanwhile
+    if (again) return again;
+    if (this.stopped) return { status: 503, message: 'log is shutting down' };
+    if (!this.sequencer.add({ leaf, leafHash })) return { status: 503, message: 'too many pending leaves, retry later' };
+    return { status: 202 };
+  }
+
+  /** Parses and submits a raw add-leaf body (convenience for tests and tools). */
+  addLeafBody(body: string): Promise<AddLeafOutcome> {
+    return this.addLeaf(parseAddLeafRequest(body));
+  }
+
+  private lookup(leafHash: Hash): AddLeafOutcome | undefined {
+    if (this.sequencer.has(leafHash)) return { status: 202 };
+    const idx = this.store.leafIndex(leafHash);
+    if (idx === undefined) return undefined;
+    return idx < this.committed.size ? { status: 200 } : { status: 202 };
+  }
+
+  start(): void {
+    this.sequencer.start();
+    const tick = () => {
+      if (this.stopped) return;
+      void this.rotate().finally(() => {
+        if (!this.stopped) this.timer = setTimeout(tick, this.opts.interval);
+      });
+    };
+    this.timer = setTimeout(tick, 0);
+  }
+
+  /** Commits pooled leaves now (tests, shutdown). */
+  flush(): void {
+    this.sequencer.flushAll();
+  }
+
+  /** One signing round; concurrent calls share the round in progress. */
+  rotate(): Promise<void> {
+    if (!this.rotating) {
+      this.rotating = this.rotateOnce().finally(() => {
+        this.rotating = undefined;
+      });
+    }
+    return this.rotating;
+  }
+
+  private async rotateOnce(): Promise<void> {
+    const now = this.opts.clock.now();
+    const prev = this.committed;
+    const size = this.store.size();
+    if (size === prev.size && now - prev.signedAt < this.opts.resignPeriod && this.published.size === prev.size) return;
+    try {
+      const next = this.checkedNextHead(prev, size);
+      const sth = signTreeHead(this.signer, next);
+      this.store.storeTreeHead(sth, now);
+      this.committed = { ...sth, signedAt: size === prev.size ? now : now };
+      this.publish({ ...sth, cosignatures: [] });
+      if (this.lastRotationError) this.opts.logger.info('signing tree heads again', { size });
+      this.lastRotationError = undefined;
+      if (size !== prev.size) this.opts.logger.debug('signed tree head', { size, root_hash: toHex(sth.rootHash) });
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (msg !== this.lastRotationError) this.opts.logger.error('refusing to sign a new tree head', { error: msg, committed_size: prev.size });
+      this.lastRotationError = msg;
+    }
+  }
+
+  /** The next tree head, recomputed from storage and proven consistent with the previous one. */
+  private checkedNextHead(prev: StoredTreeHead, size: number): { size: number; rootHash: Hash } {
+    if (size < prev.size) throw new Error(`stored tree (${size}) is smaller than the signed tree head (${prev.size})`);
+    const root = this.store.rootAt(size);
+    if (size === this.store.size() && !bytesEqual(root, this.store.edgeRoot())) {
+      throw new Error(`root recomputed from storage ${toHex(root)} differs from the in-memory tree ${toHex(this.store.edgeRoot())} at size ${size}`);
+    }
+    const next = { size, rootHash: root };
+    if (size === prev.size) {
+      if (!treeHeadsEqual(prev, next)) throw new Error(`root at size ${size} changed since it was signed`);
+    } else if (prev.size > 0) {
+      const proof = this.store.consistencyProof(prev.size, size);
+      if (!verifyConsistency(prev.size, size, prev.rootHash, root, proof)) {
+        throw new Error(`tree at size ${size} is not consistent with the signed tree head of size ${prev.size}`);
+      }
+    }
+    return next;
+  }
+
+  private publish(cth: CosignedTreeHead): void {
+    this.published = cth;
+    this.publishedBody = formatCosignedTreeHead(cth);
+  }
+
+  /** Stops timers, commits the pool, signs what is durable, leaves storage open. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.sequencer.stop();
+    if (this.rotating) await this.rotating;
+    try {
+      this.sequencer.flushAll();
+    } catch (e) {
+      this.opts.logger.error('could not commit pending leaves at shutdown (they were answered 202 only)', { error: (e as Error).message });
+    }
+    this.stopped = false;
+    await this.rotateOnce();
+    this.stopped = true;
+  }
+}

@@ -1,0 +1,108 @@
+// The sequencer pool: accepted (signature-checked, deduplicated) leaves wait
+// here in arrival order until the next batch commit appends them to storage in
+// one durable transaction (many leaves per fsync). A leaf leaves the pool only
+// after its batch committed, so a failed commit loses nothing: the leaves stay
+// pooled, duplicates keep answering 202, and the next tick retries.
+import type { Hash } from '../sigsum/types.js';
+import type { LogStore, NewLeaf } from '../storage/store.js';
+import type { Logger } from '../util/logger.js';
+
+export interface SequencerOptions {
+  /** Milliseconds between batch commits. */
+  batchInterval: number;
+  /** Most leaves per transaction (bounds how long one commit blocks the event loop). */
+  maxBatch: number;
+  /** Most leaves waiting; beyond it add() refuses (back-pressure). */
+  maxPool: number;
+}
+
+export const defaultSequencerOptions: SequencerOptions = { batchInterval: 50, maxBatch: 2048, maxPool: 100_000 };
+
+export function hashKey(h: Hash): string {
+  return Buffer.from(h.buffer, h.byteOffset, h.byteLength).toString('latin1');
+}
+
+export class Sequencer {
+  // Owned by the event loop: add() inserts, flush() removes after commit.
+  private pool = new Map<string, NewLeaf>();
+  private timer: NodeJS.Timeout | undefined;
+  private failing = false;
+
+  constructor(
+    private readonly store: LogStore,
+    private readonly opts: SequencerOptions,
+    private readonly logger: Logger,
+    /** Called after every successful commit with the new durable size. */
+    private readonly onCommit: (size: number) => void = () => {},
+  ) {}
+
+  get pending(): number {
+    return this.pool.size;
+  }
+
+  has(leafHash: Hash): boolean {
+    return this.pool.has(hashKey(leafHash));
+  }
+
+  /** Queues a leaf; false if the pool is full. Idempotent for a leaf already pooled. */
+  add(l: NewLeaf): boolean {
+    const k = hashKey(l.leafHash);
+    if (this.pool.has(k)) return true;
+    if (this.pool.size >= this.opts.maxPool) return false;
+    this.pool.set(k, l);
+    if (this.pool.size >= this.opts.maxBatch) this.schedule(0);
+    return true;
+  }
+
+  start(): void {
+    this.schedule(this.opts.batchInterval);
+  }
+
+  private schedule(delay: number): void {
+    if (this.timer && delay > 0) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      const more = this.flushOnce();
+      this.schedule(more ? 0 : this.opts.batchInterval);
+    }, delay);
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Commits up to maxBatch pooled leaves; true if more are waiting. */
+  flushOnce(): boolean {
+    if (this.pool.size === 0) return false;
+    const batch: NewLeaf[] = [];
+    for (const l of this.pool.values()) {
+      batch.push(l);
+      if (batch.length >= this.opts.maxBatch) break;
+    }
+    let size: number;
+    try {
+      size = this.store.append(batch);
+    } catch (e) {
+      if (!this.failing) this.logger.error('batch commit failed; leaves stay pooled and will be retried', { leaves: batch.length, error: (e as Error).message });
+      this.failing = true;
+      return false;
+    }
+    if (this.failing) this.logger.info('batch commits work again');
+    this.failing = false;
+    for (const l of batch) this.pool.delete(hashKey(l.leafHash));
+    this.logger.debug('committed batch', { leaves: batch.length, size });
+    this.onCommit(size);
+    return this.pool.size > 0;
+  }
+
+  /** Commits everything pooled (shutdown). Throws if a commit fails. */
+  flushAll(): void {
+    while (this.pool.size > 0) {
+      const before = this.pool.size;
+      this.flushOnce();
+      if (this.pool.size === before) throw new Error(`could not commit ${before} pooled leaves`);
+    }
+  }
+}

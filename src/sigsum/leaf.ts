@@ -1,0 +1,95 @@
+// Leaves (log.md §2.2.4): checksum ‖ signature ‖ key hash, 128 bytes, and the
+// add-leaf request that produces one. The leaf signature covers
+// "sigsum.org/v1/tree-leaf\0" ‖ checksum, where checksum = SHA-256(message).
+import { AsciiParser, line, ParseError } from './ascii.js';
+import { sha256, verify, verifyAsync } from './crypto.js';
+import { leafHash } from './merkle.js';
+import { asHash, asPublicKey, asSignature, type Hash, type PublicKey, type Signature } from './types.js';
+
+export const LEAF_SIZE = 128;
+const LEAF_NAMESPACE = Buffer.from('sigsum.org/v1/tree-leaf\0', 'latin1');
+
+export interface Leaf {
+  checksum: Hash;
+  signature: Signature;
+  keyHash: Hash;
+}
+
+export function leafSignedData(checksum: Hash): Uint8Array {
+  return Buffer.concat([LEAF_NAMESPACE, checksum]);
+}
+
+export function leafToBytes(leaf: Leaf): Uint8Array {
+  return Buffer.concat([leaf.checksum, leaf.signature, leaf.keyHash]);
+}
+
+export function leafFromBytes(b: Uint8Array): Leaf {
+  if (b.length !== LEAF_SIZE) throw new Error(`leaf must be ${LEAF_SIZE} bytes, got ${b.length}`);
+  return {
+    checksum: asHash(b.subarray(0, 32)),
+    signature: asSignature(b.subarray(32, 96)),
+    keyHash: asHash(b.subarray(96, 128)),
+  };
+}
+
+/** The get-leaves line: leaf=<checksum> <signature> <key_hash>\n */
+export function leafLine(leafBytes: Uint8Array): string {
+  const hex = Buffer.from(leafBytes.buffer, leafBytes.byteOffset, leafBytes.byteLength).toString('hex');
+  return `leaf=${hex.slice(0, 64)} ${hex.slice(64, 192)} ${hex.slice(192, 256)}\n`;
+}
+
+export function parseLeaves(text: string): Uint8Array[] {
+  const p = new AsciiParser(text);
+  const out: Uint8Array[] = [];
+  while (!p.atEnd()) {
+    const [c, s, k] = p.getFields('leaf', 3);
+    out.push(leafToBytes({ checksum: asHash(hexField(c, 32)), signature: asSignature(hexField(s, 64)), keyHash: asHash(hexField(k, 32)) }));
+  }
+  if (out.length === 0) throw new ParseError('no leaves');
+  return out;
+}
+
+function hexField(s: string, n: number): Uint8Array {
+  if (s.length !== 2 * n || !/^[0-9a-fA-F]*$/.test(s)) throw new ParseError(`bad hex field of ${n} bytes`);
+  return new Uint8Array(Buffer.from(s, 'hex'));
+}
+
+/** A parsed add-leaf request (log.md §3.5). */
+export interface AddLeafRequest {
+  message: Hash;
+  signature: Signature;
+  publicKey: PublicKey;
+}
+
+export function parseAddLeafRequest(body: Uint8Array | string): AddLeafRequest {
+  const p = typeof body === 'string' ? new AsciiParser(body) : AsciiParser.fromBytes(body);
+  const message = asHash(p.getHex('message', 32));
+  const signature = asSignature(p.getHex('signature', 64));
+  const publicKey = asPublicKey(p.getHex('public_key', 32));
+  p.getEOF();
+  return { message, signature, publicKey };
+}
+
+export function formatAddLeafRequest(r: AddLeafRequest): string {
+  return line('message', r.message) + line('signature', r.signature) + line('public_key', r.publicKey);
+}
+
+/** The leaf an add-leaf request would create, with its leaf hash; no signature check. */
+export function leafOfRequest(r: AddLeafRequest): { leaf: Uint8Array; leafHash: Hash; checksum: Hash } {
+  const checksum = sha256(r.message);
+  const leaf = Buffer.concat([checksum, r.signature, sha256(r.publicKey)]);
+  return { leaf, leafHash: leafHash(leaf), checksum };
+}
+
+export function verifyLeafSignature(publicKey: PublicKey, checksum: Hash, signature: Signature): boolean {
+  return verify(publicKey, leafSignedData(checksum), signature);
+}
+
+export function verifyLeafSignatureAsync(publicKey: PublicKey, checksum: Hash, signature: Signature): Promise<boolean> {
+  return verifyAsync(publicKey, leafSignedData(checksum), signature);
+}
+
+/** Signs a message the way sigsum-submit does (message = 32 bytes, usually SHA-256 of the data). */
+export function signLeaf(signer: { sign(m: Uint8Array): Signature }, message: Hash): Signature {
+  return signer.sign(leafSignedData(sha256(message)));
+}

@@ -1,0 +1,235 @@
+// RFC 6962 / RFC 9162 Merkle tree: hashing, proof generation over any store of
+// complete-subtree hashes, proof verification, and the compact range (the
+// tree's right edge) that lets the sequencer append without reading the tree.
+//
+// Subtree addressing: node (level, index) covers leaves
+// [index·2^level, (index+1)·2^level); level 0 is the leaf hash. Only complete
+// (perfect) subtrees are ever stored, so every stored hash is immutable.
+import { createHash } from 'node:crypto';
+import { bytesEqual, type Hash } from './types.js';
+
+const LEAF_PREFIX = Buffer.from([0]);
+const NODE_PREFIX = Buffer.from([1]);
+
+export const EMPTY_ROOT: Hash = createHash('sha256').digest() as unknown as Hash;
+
+export function leafHash(leaf: Uint8Array): Hash {
+  return createHash('sha256').update(LEAF_PREFIX).update(leaf).digest() as unknown as Hash;
+}
+
+export function nodeHash(left: Uint8Array, right: Uint8Array): Hash {
+  return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest() as unknown as Hash;
+}
+
+/** Reads the hash of a complete subtree (level, index); must exist. */
+export type NodeReader = (level: number, index: number) => Hash;
+
+/** Largest power of two strictly smaller than n (n >= 2). */
+function splitPoint(n: number): number {
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}
+
+function isPow2(n: number): boolean {
+  return n > 0 && 2 ** Math.round(Math.log2(n)) === n;
+}
+
+/**
+ * Hash of the leaf range [start, end), where start is a multiple of the
+ * largest power of two <= end-start (true for every range a proof needs).
+ * Built from at most log2(n) stored complete subtrees.
+ */
+export function rangeHash(read: NodeReader, start: number, end: number): Hash {
+  const n = end - start;
+  if (n <= 0) throw new Error('empty range');
+  if (isPow2(n)) return read(Math.log2(n), start / n);
+  // Decompose into complete subtrees, largest first, then fold right to left.
+  const parts: Hash[] = [];
+  let pos = start;
+  let rest = n;
+  while (rest > 0) {
+    let size = 1;
+    while (size * 2 <= rest) size *= 2;
+    parts.push(read(Math.log2(size), pos / size));
+    pos += size;
+    rest -= size;
+  }
+  let h = parts[parts.length - 1];
+  for (let i = parts.length - 2; i >= 0; i--) h = nodeHash(parts[i], h);
+  return h;
+}
+
+export function rootHash(read: NodeReader, size: number): Hash {
+  return size === 0 ? EMPTY_ROOT : rangeHash(read, 0, size);
+}
+
+/** RFC 9162 §2.1.3.1 PATH(m, D[n]): audit path of leaf `index` in a tree of `size`, leaf-nearest first. */
+export function inclusionProof(read: NodeReader, index: number, size: number): Hash[] {
+  if (index < 0 || index >= size) throw new Error(`index ${index} outside tree of size ${size}`);
+  const path: Hash[] = [];
+  const rec = (m: number, start: number, n: number): void => {
+    if (n === 1) return;
+    const k = splitPoint(n);
+    if (m < k) {
+      rec(m, start, k);
+      path.push(rangeHash(read, start + k, start + n));
+    } else {
+      rec(m - k, start + k, n - k);
+      path.push(rangeHash(read, start, start + k));
+    }
+  };
+  rec(index, 0, size);
+  return path;
+}
+
+/** RFC 9162 §2.1.4.1 PROOF(m, D[n]) for 0 < m < n. */
+export function consistencyProof(read: NodeReader, oldSize: number, newSize: number): Hash[] {
+  if (!(oldSize > 0 && oldSize < newSize)) throw new Error(`no consistency proof from ${oldSize} to ${newSize}`);
+  const path: Hash[] = [];
+  const sub = (m: number, start: number, n: number, complete: boolean): void => {
+    if (m === n) {
+      if (!complete) path.push(rangeHash(read, start, start + n));
+      return;
+    }
+    const k = splitPoint(n);
+    if (m <= k) {
+      sub(m, start, k, complete);
+      path.push(rangeHash(read, start + k, start + n));
+    } else {
+      sub(m - k, start + k, n - k, false);
+      path.push(rangeHash(read, start, start + k));
+    }
+  };
+  sub(oldSize, 0, newSize, true);
+  return path;
+}
+
+/** RFC 9162 §2.1.3.2 inclusion verification. */
+export function verifyInclusion(leaf: Uint8Array, index: number, size: number, path: readonly Uint8Array[], root: Uint8Array): boolean {
+  if (index >= size || index < 0) return false;
+  let fn = index;
+  let sn = size - 1;
+  let r: Uint8Array = leaf;
+  for (const p of path) {
+    if (sn === 0) return false;
+    if (fn % 2 === 1 || fn === sn) {
+      r = nodeHash(p, r);
+      if (fn % 2 === 0) {
+        while (fn % 2 === 0 && fn !== 0) {
+          fn = Math.floor(fn / 2);
+          sn = Math.floor(sn / 2);
+        }
+      }
+    } else {
+      r = nodeHash(r, p);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return sn === 0 && bytesEqual(r, root);
+}
+
+/** RFC 9162 §2.1.4.2 consistency verification; old == new needs equal roots and an empty proof. */
+export function verifyConsistency(oldSize: number, newSize: number, oldRoot: Uint8Array, newRoot: Uint8Array, path: readonly Uint8Array[]): boolean {
+  if (oldSize > newSize) return false;
+  if (oldSize === newSize) return path.length === 0 && bytesEqual(oldRoot, newRoot);
+  if (oldSize === 0) return path.length === 0;
+  if (path.length === 0) return false;
+  let proof = path;
+  if (isPow2(oldSize)) proof = [oldRoot, ...path];
+  let fn = oldSize - 1;
+  let sn = newSize - 1;
+  while (fn % 2 === 1) {
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  let fr: Uint8Array = proof[0];
+  let sr: Uint8Array = proof[0];
+  for (const c of proof.slice(1)) {
+    if (sn === 0) return false;
+    if (fn % 2 === 1 || fn === sn) {
+      fr = nodeHash(c, fr);
+      sr = nodeHash(c, sr);
+      if (fn % 2 === 0) {
+        while (fn % 2 === 0 && fn !== 0) {
+          fn = Math.floor(fn / 2);
+          sn = Math.floor(sn / 2);
+        }
+      }
+    } else {
+      sr = nodeHash(sr, c);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return sn === 0 && bytesEqual(fr, oldRoot) && bytesEqual(sr, newRoot);
+}
+
+/**
+ * The right edge of a tree: the roots of its complete subtrees, largest
+ * first. Appending a leaf yields the completed subtrees to store, without
+ * reading anything back.
+ */
+export class CompactRange {
+  private constructor(
+    private size_: number,
+    private readonly peaks: Hash[], // peaks[i] covers a subtree of level levels[i]
+    private readonly levels: number[],
+  ) {}
+
+  static empty(): CompactRange {
+    return new CompactRange(0, [], []);
+  }
+
+  /** Loads the edge of a tree of `size` leaves from stored complete subtrees: O(log n) reads. */
+  static load(read: NodeReader, size: number): CompactRange {
+    const peaks: Hash[] = [];
+    const levels: number[] = [];
+    let pos = 0;
+    for (let level = 52; level >= 0; level--) {
+      const w = 2 ** level;
+      if (size - pos >= w) {
+        peaks.push(read(level, pos / w));
+        levels.push(level);
+        pos += w;
+      }
+    }
+    return new CompactRange(size, peaks, levels);
+  }
+
+  get size(): number {
+    return this.size_;
+  }
+
+  clone(): CompactRange {
+    return new CompactRange(this.size_, [...this.peaks], [...this.levels]);
+  }
+
+  /**
+   * Appends a leaf hash; calls emit(level, index, hash) for the leaf and for
+   * every complete subtree the append closes.
+   */
+  append(leaf: Hash, emit?: (level: number, index: number, hash: Hash) => void): void {
+    const index = this.size_;
+    emit?.(0, index, leaf);
+    let h = leaf;
+    let level = 0;
+    while (this.levels.length > 0 && this.levels[this.levels.length - 1] === level) {
+      h = nodeHash(this.peaks.pop()!, h);
+      this.levels.pop();
+      level++;
+      emit?.(level, Math.floor(index / 2 ** level), h);
+    }
+    this.peaks.push(h);
+    this.levels.push(level);
+    this.size_++;
+  }
+
+  root(): Hash {
+    if (this.peaks.length === 0) return EMPTY_ROOT;
+    let h = this.peaks[this.peaks.length - 1];
+    for (let i = this.peaks.length - 2; i >= 0; i--) h = nodeHash(this.peaks[i], h);
+    return h;
+  }
+}

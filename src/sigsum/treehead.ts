@@ -1,0 +1,112 @@
+// Tree heads (log.md §2.2.2–2.2.3): the signed message is a checkpoint body
+// with origin "sigsum.org/v1/tree/<hex key hash>"; the ASCII forms are the
+// signed tree head (sth file, get-secondary-tree-head) and the cosigned tree
+// head (get-tree-head) with zero or more cosignature lines.
+import { AsciiParser, line, ParseError, MAX_INT63 } from './ascii.js';
+import { sha256, verify, type Signer } from './crypto.js';
+import { asHash, asSignature, bytesEqual, toHex, type Hash, type PublicKey, type Signature } from './types.js';
+
+export interface TreeHead {
+  size: number;
+  rootHash: Hash;
+}
+
+export interface SignedTreeHead extends TreeHead {
+  signature: Signature;
+}
+
+export interface Cosignature {
+  keyHash: Hash;
+  timestamp: bigint;
+  signature: Signature;
+}
+
+export interface CosignedTreeHead extends SignedTreeHead {
+  cosignatures: Cosignature[];
+}
+
+export function originForKey(pub: PublicKey): string {
+  return 'sigsum.org/v1/tree/' + toHex(sha256(pub));
+}
+
+export function checkpointBody(origin: string, th: TreeHead): string {
+  return `${origin}\n${th.size}\n${Buffer.from(th.rootHash).toString('base64')}\n`;
+}
+
+export function signTreeHead(signer: Signer, th: TreeHead): SignedTreeHead {
+  const body = checkpointBody(originForKey(signer.publicKey), th);
+  return { size: th.size, rootHash: th.rootHash, signature: signer.sign(Buffer.from(body, 'latin1')) };
+}
+
+export function verifyTreeHead(pub: PublicKey, sth: SignedTreeHead): boolean {
+  return verify(pub, Buffer.from(checkpointBody(originForKey(pub), sth), 'latin1'), sth.signature);
+}
+
+export function formatSignedTreeHead(sth: SignedTreeHead): string {
+  return line('size', sth.size) + line('root_hash', sth.rootHash) + line('signature', sth.signature);
+}
+
+export function formatCosignature(c: Cosignature): string {
+  return line('cosignature', c.keyHash, c.timestamp, c.signature);
+}
+
+export function formatCosignedTreeHead(cth: CosignedTreeHead): string {
+  return formatSignedTreeHead(cth) + cth.cosignatures.map(formatCosignature).join('');
+}
+
+function parseSignedPart(p: AsciiParser): SignedTreeHead {
+  const size = p.getSafeInt('size');
+  const rootHash = asHash(p.getHex('root_hash', 32));
+  const signature = asSignature(p.getHex('signature', 64));
+  return { size, rootHash, signature };
+}
+
+export function parseSignedTreeHead(text: string): SignedTreeHead {
+  const p = new AsciiParser(text);
+  const sth = parseSignedPart(p);
+  p.getEOF();
+  return sth;
+}
+
+/** get-tree-head: rejects duplicate cosignature key hashes, as sigsum-go does. */
+export function parseCosignedTreeHead(text: string): CosignedTreeHead {
+  const p = new AsciiParser(text);
+  const sth = parseSignedPart(p);
+  const cosignatures: Cosignature[] = [];
+  const seen = new Set<string>();
+  while (!p.atEnd()) {
+    const [kh, ts, sig] = p.getFields('cosignature', 3);
+    const c = { keyHash: asHash(hexExact(kh, 32)), timestamp: decimal(ts), signature: asSignature(hexExact(sig, 64)) };
+    const id = toHex(c.keyHash);
+    if (seen.has(id)) throw new ParseError(`duplicate cosignature for key hash ${id}`);
+    seen.add(id);
+    cosignatures.push(c);
+  }
+  return { ...sth, cosignatures };
+}
+
+function hexExact(s: string, n: number): Uint8Array {
+  if (s.length !== 2 * n || !/^[0-9a-fA-F]*$/.test(s)) throw new ParseError(`expected ${n} bytes of hex`);
+  return new Uint8Array(Buffer.from(s, 'hex'));
+}
+
+function decimal(s: string): bigint {
+  if (!/^(0|[1-9][0-9]*)$/.test(s)) throw new ParseError(`invalid decimal number ${JSON.stringify(s)}`);
+  const v = BigInt(s);
+  if (v > MAX_INT63) throw new ParseError('value out of range');
+  return v;
+}
+
+/** The cosignature/v1 message a witness signs (C2SP tlog-cosignature). */
+export function cosignedMessage(origin: string, th: TreeHead, timestamp: bigint): string {
+  return `cosignature/v1\ntime ${timestamp}\n${checkpointBody(origin, th)}`;
+}
+
+export function verifyCosignature(witness: PublicKey, logKey: PublicKey, th: TreeHead, c: Cosignature): boolean {
+  if (!bytesEqual(sha256(witness), c.keyHash)) return false;
+  return verify(witness, Buffer.from(cosignedMessage(originForKey(logKey), th, c.timestamp), 'latin1'), c.signature);
+}
+
+export function treeHeadsEqual(a: TreeHead, b: TreeHead): boolean {
+  return a.size === b.size && bytesEqual(a.rootHash, b.rootHash);
+}

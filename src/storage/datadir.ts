@@ -1,0 +1,97 @@
+// A node's data directory: the lock, the database, and the checks that must
+// pass before a node may serve from it. Creating a log and opening one are
+// separate, explicit operations: opening never creates, creating never
+// overwrites.
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { EMPTY_ROOT } from '../sigsum/merkle.js';
+import { signTreeHead, verifyTreeHead } from '../sigsum/treehead.js';
+import type { Signer } from '../sigsum/crypto.js';
+import { bytesEqual, toHex, type PublicKey } from '../sigsum/types.js';
+import { DataDirLock } from './lock.js';
+import { createSqliteStore, DB_FILE, openSqliteStore, type SqliteStore } from './sqlite.js';
+import { StorageError, type Role } from './store.js';
+
+export interface OpenDataDir {
+  dir: string;
+  store: SqliteStore;
+  close(): void;
+}
+
+function wrap(dir: string, lock: DataDirLock, store: SqliteStore): OpenDataDir {
+  return {
+    dir,
+    store,
+    close() {
+      store.close();
+      lock.release();
+    },
+  };
+}
+
+export function holdsLog(dir: string): boolean {
+  return existsSync(join(dir, DB_FILE));
+}
+
+/**
+ * Creates an empty log in `dir` (created if missing). A primary signs and
+ * stores the size-0 tree head; a secondary stores none (it has no log key).
+ */
+export function initDataDir(dir: string, opts: { role: Role; logPublicKey: PublicKey; signer?: Signer; now: number }): OpenDataDir {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new StorageError(`${dir} exists and is not a directory`);
+  mkdirSync(dir, { recursive: true, mode: 0o750 });
+  const lock = DataDirLock.acquire(dir);
+  try {
+    if (holdsLog(dir)) throw new StorageError(`${dir} already holds a log (${DB_FILE}); refusing to initialize it again`);
+    const store = createSqliteStore(join(dir, DB_FILE), { logPublicKeyHex: toHex(opts.logPublicKey), role: opts.role, now: opts.now });
+    if (opts.role === 'primary') {
+      if (!opts.signer || !bytesEqual(opts.signer.publicKey, opts.logPublicKey)) throw new StorageError('a primary needs the log signing key');
+      store.storeTreeHead(signTreeHead(opts.signer, { size: 0, rootHash: EMPTY_ROOT }), opts.now);
+    }
+    return wrap(dir, lock, store);
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+}
+
+/**
+ * Opens an existing log for serving and checks, in O(log n), that it is the
+ * log we think it is: same log key, the latest signed tree head verifies with
+ * that key, the stored leaves reach its size, and the root recomputed from the
+ * stored subtree hashes equals its root. Any failure refuses the start.
+ */
+export function openDataDir(dir: string, opts: { logPublicKey: PublicKey; role?: Role }): OpenDataDir {
+  if (!existsSync(dir)) throw new StorageError(`data directory ${dir} does not exist (create it with "sigsum-log init")`);
+  const lock = DataDirLock.acquire(dir);
+  let store: SqliteStore | undefined;
+  try {
+    store = openSqliteStore(join(dir, DB_FILE));
+    checkStoredState(store, opts.logPublicKey, opts.role);
+    return wrap(dir, lock, store);
+  } catch (e) {
+    store?.close();
+    lock.release();
+    throw e;
+  }
+}
+
+export function checkStoredState(store: SqliteStore, logPublicKey: PublicKey, role?: Role): void {
+  if (store.logPublicKeyHex !== toHex(logPublicKey)) {
+    throw new StorageError(`the data directory belongs to log key ${store.logPublicKeyHex}, not the configured key ${toHex(logPublicKey)}`);
+  }
+  if (role && store.role !== role) throw new StorageError(`the data directory holds a ${store.role}, not a ${role}`);
+  const sth = store.latestTreeHead();
+  if (!sth) {
+    if (store.role === 'primary') throw new StorageError('no signed tree head is stored: the log was never initialized completely');
+    return;
+  }
+  if (!verifyTreeHead(logPublicKey, sth)) throw new StorageError(`the stored tree head of size ${sth.size} does not verify with the log key`);
+  if (store.size() < sth.size) {
+    throw new StorageError(`the stored tree has ${store.size()} leaves but the signed tree head has size ${sth.size}: leaves were lost (restored from an old backup?)`);
+  }
+  const root = store.rootAt(sth.size);
+  if (!bytesEqual(root, sth.rootHash)) {
+    throw new StorageError(`the root recomputed from storage at size ${sth.size} is ${toHex(root)}, but the signed tree head says ${toHex(sth.rootHash)}`);
+  }
+}

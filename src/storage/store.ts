@@ -1,0 +1,68 @@
+// The one storage interface of a log node: an append-only sequence of leaves,
+// the hashes of every complete subtree over them (so proofs are O(log n)
+// reads), a unique index by leaf hash, and the history of signed tree heads.
+// SQLite lives behind it (sqlite.ts); everything above depends only on this.
+import type { Hash } from '../sigsum/types.js';
+import type { SignedTreeHead } from '../sigsum/treehead.js';
+
+/** Version of the on-disk format written by this code; checked at open. */
+export const FORMAT_VERSION = 1;
+
+export type Role = 'primary' | 'secondary';
+
+export interface NewLeaf {
+  leaf: Uint8Array; // 128 bytes
+  leafHash: Hash;
+}
+
+export interface StoredTreeHead extends SignedTreeHead {
+  signedAt: number; // unix milliseconds when first stored
+}
+
+export interface LogStore {
+  /** The hex log public key and role this data directory was created for. */
+  readonly logPublicKeyHex: string;
+  readonly role: Role;
+
+  /** Number of durably stored leaves. */
+  size(): number;
+  /** Root of all stored leaves, from the in-memory right edge (no reads). */
+  edgeRoot(): Hash;
+
+  /**
+   * Appends leaves at index size() in one durable transaction, together with
+   * every subtree hash they complete. Returns the new size. On error nothing
+   * is stored and the in-memory edge is unchanged.
+   */
+  append(leaves: readonly NewLeaf[]): number;
+
+  leafIndex(leafHash: Hash): number | undefined;
+  /** Leaves [start, end) (raw 128-byte leaves); end <= size(). */
+  getLeaves(start: number, end: number): Uint8Array[];
+  /** Hash of the complete subtree (level, index), read from storage. */
+  readNode(level: number, index: number): Hash;
+
+  /** Root at `size` computed from stored subtree hashes: O(log n) reads. */
+  rootAt(size: number): Hash;
+  inclusionProof(index: number, size: number): Hash[];
+  consistencyProof(oldSize: number, newSize: number): Hash[];
+
+  latestTreeHead(): StoredTreeHead | undefined;
+  /**
+   * Stores a signed tree head durably. Refuses a head smaller than the latest,
+   * a head of the same size with another root, or one beyond the stored leaves.
+   * Storing the latest head again is a no-op.
+   */
+  storeTreeHead(sth: SignedTreeHead, signedAt: number): void;
+  /** Every stored signed tree head, by increasing size. */
+  treeHeads(): Iterable<StoredTreeHead>;
+
+  /** Streams every leaf with its stored leaf hash (for verify/fsck). */
+  iterateLeaves(): Iterable<{ index: number; leaf: Uint8Array; leafHash: Hash }>;
+  /** Stored hash of a subtree if present (fsck), else undefined. */
+  maybeNode(level: number, index: number): Hash | undefined;
+
+  close(): void;
+}
+
+export class StorageError extends Error {}
