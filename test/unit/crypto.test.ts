@@ -1,0 +1,137 @@
+// SHA-256, Ed25519 signing and strict verification. The OpenSSL fast path must
+// give the same verdict as an independent implementation of Go's
+// crypto/ed25519 algorithm (ed25519-ref.ts, on @noble/ed25519) on honest
+// signatures, forgeries and every edge case where libraries are known to differ.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import * as ed from '@noble/ed25519';
+import { SeedSigner, sha256, verify, verifyAsync, isSpecialPublicKeyEncoding } from '../../src/sigsum/crypto.js';
+import { verifyGoSemantics } from '../../src/sigsum/ed25519-ref.js';
+import { submitTokenSignedData } from '../../src/sigsum/token.js';
+import type { PublicKey, Signature } from '../../src/sigsum/types.js';
+import { entry, h, hx } from '../helpers/vectors.js';
+
+const L = (1n << 252n) + 27742317777372353535851937790883648493n;
+const P = (1n << 255n) - 19n;
+const le = (v: bigint): Uint8Array => {
+  const b = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) b[i] = Number((v >> BigInt(8 * i)) & 0xffn);
+  return b;
+};
+const sig = (r: Uint8Array, s: bigint) => Buffer.concat([r, le(s)]) as unknown as Signature;
+
+async function both(pub: Uint8Array, msg: Uint8Array, s: Uint8Array): Promise<boolean> {
+  const fast = verify(pub as PublicKey, msg, s as Signature);
+  const fastAsync = await verifyAsync(pub as PublicKey, msg, s as Signature);
+  const ref = verifyGoSemantics(pub, msg, s);
+  assert.equal(fast, ref, `fast path and Go reference disagree for key ${hx(pub)} sig ${hx(s)}`);
+  assert.equal(fastAsync, ref, 'async path disagrees');
+  return ref;
+}
+
+test('SHA-256 sanity values', () => {
+  for (const c of entry('sigsum-go.json', 'sha256').cases) assert.equal(hx(sha256(Buffer.from(c.input))), c.sha256);
+});
+
+test('RFC 8032 test 2: deterministic signing and verification', async () => {
+  const v = entry('sigsum-go.json', 'ed25519-rfc8032-test2');
+  const s = new SeedSigner(h(v.seed));
+  assert.equal(hx(s.publicKey), v.public_key);
+  assert.equal(hx(s.sign(h(v.message_hex))), v.signature);
+  assert.equal(await both(s.publicKey, h(v.message_hex), h(v.signature)), true);
+});
+
+test('fixed-seed keys of formats.json and their key hashes', () => {
+  for (const id of ['key-submitter', 'key-log', 'key-witness', 'key-secondary', 'key-token-test-domain']) {
+    const v = entry('formats.json', id);
+    const s = new SeedSigner(h(v.private_seed));
+    assert.equal(hx(s.publicKey), v.public_key, id);
+    assert.equal(hx(sha256(s.publicKey)), v.key_hash, id);
+  }
+});
+
+test('submit tokens: signed data and signature', async () => {
+  const v = entry('formats.json', 'submit-token');
+  const logKey = h(entry('formats.json', 'key-log').public_key) as PublicKey;
+  assert.equal(hx(submitTokenSignedData(logKey)), v.signed_data_hex);
+  const tokenKey = new SeedSigner(h(entry('formats.json', 'key-token-test-domain').private_seed));
+  assert.equal(hx(tokenKey.sign(submitTokenSignedData(logKey))), v.token);
+  const w = entry('sigsum-go.json', 'submit-token-test-domain');
+  assert.equal(await both(h(w.token_public_key), h(w.signed_data_hex), h(w.token)), true);
+});
+
+test('honest signatures and single-bit forgeries: fast path agrees with the Go reference', async () => {
+  for (let i = 0; i < 40; i++) {
+    const s = new SeedSigner(new Uint8Array(randomBytes(32)));
+    const msg = new Uint8Array(randomBytes(1 + (i % 70)));
+    const good = s.sign(msg);
+    assert.equal(await both(s.publicKey, msg, good), true);
+    const bad = Uint8Array.from(good);
+    bad[i % 64] ^= 1 << (i % 8);
+    assert.equal(await both(s.publicKey, msg, bad), false);
+    const badMsg = Uint8Array.from(msg);
+    badMsg[0] ^= 0x80;
+    assert.equal(await both(s.publicKey, badMsg, good), false);
+  }
+});
+
+test('non-canonical S (S + L) is rejected, as Go does', async () => {
+  const s = new SeedSigner(h('01'.repeat(32)));
+  const msg = Buffer.from('hello');
+  const good = s.sign(msg);
+  const S = BigInt('0x' + Buffer.from(good.subarray(32)).reverse().toString('hex'));
+  assert.equal(await both(s.publicKey, msg, sig(good.subarray(0, 32), S + L)), false);
+  assert.equal(await both(s.publicKey, msg, sig(good.subarray(0, 32), S)), true);
+});
+
+test('small-order and non-canonical public keys: Go semantics', async () => {
+  const identity = le(1n); // y = 1, x = 0: canonical encoding of the identity
+  const S = 12345n;
+  const R = ed.Point.BASE.multiply(S).toBytes();
+  const msg = Buffer.from('any message at all');
+  // [k]A = identity, so (R = [S]B, S) verifies under Go for any message.
+  assert.equal(isSpecialPublicKeyEncoding(identity), false);
+  assert.equal(await both(identity, msg, sig(R, S)), true);
+  // The same point with y = p + 1 (non-canonical): Go accepts the encoding.
+  const nonCanonical = le(P + 1n);
+  assert.equal(isSpecialPublicKeyEncoding(nonCanonical), true);
+  assert.equal(await both(nonCanonical, msg, sig(R, S)), true);
+  // x = 0 with the sign bit set: Go decodes it (to the identity) too.
+  const signBit = le(1n);
+  signBit[31] |= 0x80;
+  assert.equal(isSpecialPublicKeyEncoding(signBit), true);
+  assert.equal(await both(signBit, msg, sig(R, S)), true);
+  // Non-canonical R (identity as y = p + 1) never equals the canonical R'.
+  assert.equal(await both(identity, msg, sig(le(P + 1n), 0n)), false);
+  assert.equal(await both(identity, msg, sig(le(1n), 0n)), true);
+  // A point of order 4 (y = 0) and a torsioned key A = B + T.
+  const order4 = le(0n);
+  assert.equal(await both(order4, msg, sig(R, S)), verifyGoSemantics(order4, msg, sig(R, S)));
+  const torsioned = ed.Point.BASE.add(ed.Point.fromBytes(order4, true)).toBytes();
+  assert.equal(await both(torsioned, msg, sig(R, S)), false);
+});
+
+test('public keys that are not curve points are rejected', async () => {
+  let found = 0;
+  for (let y = 2n; found < 3 && y < 100n; y++) {
+    const enc = le(y);
+    let onCurve = true;
+    try {
+      ed.Point.fromBytes(enc, true);
+    } catch {
+      onCurve = false;
+    }
+    if (onCurve) continue;
+    found++;
+    assert.equal(await both(enc, Buffer.from('m'), sig(ed.Point.BASE.toBytes(), 1n)), false);
+  }
+  assert.equal(found, 3);
+});
+
+test('wrong lengths never verify', () => {
+  const s = new SeedSigner(h('02'.repeat(32)));
+  const good = s.sign(Buffer.from('x'));
+  assert.equal(verify(s.publicKey.subarray(0, 31) as PublicKey, Buffer.from('x'), good), false);
+  assert.equal(verify(s.publicKey, Buffer.from('x'), good.subarray(0, 63) as Signature), false);
+});
