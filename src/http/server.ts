@@ -5,6 +5,7 @@
 import { Hono } from 'hono';
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import type { Logger } from '../util/logger.js';
 import { Mux, type Route } from './mux.js';
 import type { Handler } from './public-api.js';
@@ -20,11 +21,20 @@ export function mount(prefix: string, routes: Route<Handler>[]): Route<Handler>[
   return routes.map(r => ({ ...r, pattern: p === '' ? r.pattern : `/${p}${r.pattern}` }));
 }
 
-export function dispatcher(mux: Mux<Handler>, logger: Logger): (req: Request) => Promise<Response> {
-  return async (req: Request) => {
+/** The request target as sent (WHATWG URL parsing would resolve "..", which Go redirects instead). */
+function rawTarget(req: Request, target: string | undefined): { path: string; query: string } {
+  if (target === undefined || !target.startsWith('/')) {
     const url = new URL(req.url);
-    const rawPath = url.pathname;
-    const m = mux.match(req.method, rawPath, url.search);
+    return { path: url.pathname, query: url.search };
+  }
+  const q = target.indexOf('?');
+  return q < 0 ? { path: target, query: '' } : { path: target.slice(0, q), query: target.slice(q) };
+}
+
+export function dispatcher(mux: Mux<Handler>, logger: Logger): (req: Request, target?: string) => Promise<Response> {
+  return async (req: Request, target?: string) => {
+    const { path: rawPath, query } = rawTarget(req, target);
+    const m = mux.match(req.method, rawPath, query);
     switch (m.kind) {
       case 'redirect':
         return redirect(m.location);
@@ -64,10 +74,10 @@ export function parseEndpoint(s: string): { host: string; port: number } {
   return { host: m[1] ?? (m[2] === '' ? '0.0.0.0' : m[2]), port };
 }
 
-export function listen(endpoint: string, handle: (req: Request) => Promise<Response>): Promise<Listener> {
+export function listen(endpoint: string, handle: (req: Request, target?: string) => Promise<Response>): Promise<Listener> {
   const { host, port } = parseEndpoint(endpoint);
-  const app = new Hono();
-  app.all('*', c => handle(c.req.raw));
+  const app = new Hono<{ Bindings: { incoming?: IncomingMessage } }>();
+  app.all('*', c => handle(c.req.raw, c.env?.incoming?.url));
   return new Promise((resolve, reject) => {
     let server: ServerType;
     const onError = (e: Error) => reject(new Error(`cannot listen on ${endpoint}: ${e.message}`));

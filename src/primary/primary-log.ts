@@ -32,6 +32,8 @@ export interface PrimaryOptions {
   sequencer: SequencerOptions;
   clock: Clock;
   logger: Logger;
+  /** Leaf signature check; defaults to Ed25519 on the thread pool (injectable for tests). */
+  verifyLeaf?: typeof verifyLeafSignatureAsync;
 }
 
 export type AddLeafOutcome =
@@ -45,6 +47,7 @@ export class PrimaryLog {
   private published: CosignedTreeHead;
   private publishedBody: string;
   private readonly sequencer: Sequencer;
+  private readonly verifyLeaf: typeof verifyLeafSignatureAsync;
   private timer: NodeJS.Timeout | undefined;
   private rotating: Promise<void> | undefined;
   private stopped = false;
@@ -62,6 +65,7 @@ export class PrimaryLog {
     this.committed = latest;
     this.published = { ...latest, cosignatures: [] };
     this.publishedBody = formatCosignedTreeHead(this.published);
+    this.verifyLeaf = opts.verifyLeaf ?? verifyLeafSignatureAsync;
     this.sequencer = new Sequencer(store, { ...defaultSequencerOptions, ...opts.sequencer }, opts.logger);
   }
 
@@ -99,7 +103,7 @@ export class PrimaryLog {
     const { leaf, leafHash, checksum } = leafOfRequest(req);
     const known = this.lookup(leafHash);
     if (known) return known;
-    if (!(await verifyLeafSignatureAsync(req.publicKey, checksum, req.signature))) return { status: 403, message: 'invalid signature' };
+    if (!(await this.verifyLeaf(req.publicKey, checksum, req.signature))) return { status: 403, message: 'invalid signature' };
     const again = this.lookup(leafHash); // a concurrent request may have added it meanwhile
     if (again) return again;
     if (this.stopped) return { status: 503, message: 'log is shutting down' };
@@ -154,7 +158,7 @@ export class PrimaryLog {
       const next = this.checkedNextHead(prev, size);
       const sth = signTreeHead(this.signer, next);
       this.store.storeTreeHead(sth, now);
-      this.committed = { ...sth, signedAt: size === prev.size ? now : now };
+      this.committed = { ...sth, signedAt: now };
       this.publish({ ...sth, cosignatures: [] });
       if (this.lastRotationError) this.opts.logger.info('signing tree heads again', { size });
       this.lastRotationError = undefined;

@@ -27,6 +27,7 @@ export class Sequencer {
   private pool = new Map<string, NewLeaf>();
   private timer: NodeJS.Timeout | undefined;
   private failing = false;
+  private running = false;
 
   constructor(
     private readonly store: LogStore,
@@ -50,15 +51,17 @@ export class Sequencer {
     if (this.pool.has(k)) return true;
     if (this.pool.size >= this.opts.maxPool) return false;
     this.pool.set(k, l);
-    if (this.pool.size >= this.opts.maxBatch) this.schedule(0);
+    if (this.running && this.pool.size >= this.opts.maxBatch) this.schedule(0);
     return true;
   }
 
   start(): void {
+    this.running = true;
     this.schedule(this.opts.batchInterval);
   }
 
   private schedule(delay: number): void {
+    if (!this.running) return;
     if (this.timer && delay > 0) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
@@ -69,6 +72,7 @@ export class Sequencer {
   }
 
   stop(): void {
+    this.running = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }

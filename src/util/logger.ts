@@ -11,10 +11,19 @@ export function parseLevel(s: string): Level {
   return l as Level;
 }
 
+/** Where lines go: stderr (default), a file path (appended), or a function (tests). */
+export type Sink = string | ((line: string) => void);
+
 export class Logger {
   private min: number;
-  constructor(level: Level = 'info', private readonly file?: string) {
+  constructor(level: Level = 'info', private readonly sink?: Sink) {
     this.min = LEVELS.indexOf(level);
+  }
+
+  /** A logger that keeps its lines in memory, for tests to assert on. */
+  static memory(level: Level = 'debug'): { logger: Logger; lines: string[] } {
+    const lines: string[] = [];
+    return { logger: new Logger(level, l => lines.push(l)), lines };
   }
   setLevel(level: Level): void {
     this.min = LEVELS.indexOf(level);
@@ -26,9 +35,9 @@ export class Logger {
     if (!this.enabled(level)) return;
     let s = `${new Date().toISOString()} ${level.toUpperCase()} ${msg}`;
     if (fields) for (const [k, v] of Object.entries(fields)) s += ` ${k}=${typeof v === 'string' && !/\s/.test(v) ? v : JSON.stringify(typeof v === 'bigint' ? v.toString() : v)}`;
-    s += '\n';
-    if (this.file) appendFileSync(this.file, s);
-    else process.stderr.write(s);
+    if (typeof this.sink === 'function') this.sink(s);
+    else if (this.sink) appendFileSync(this.sink, s + '\n');
+    else process.stderr.write(s + '\n');
   }
   debug(msg: string, f?: Record<string, unknown>): void { this.write('debug', msg, f); }
   info(msg: string, f?: Record<string, unknown>): void { this.write('info', msg, f); }
@@ -36,4 +45,3 @@ export class Logger {
   error(msg: string, f?: Record<string, unknown>): void { this.write('error', msg, f); }
 }
 
-export const silentLogger = new Logger('error');
