@@ -111,7 +111,9 @@ export class Mux<H> {
       }
       if (found.length === 0 && withSlash !== 'bad' && withSlash.length > 0) return { kind: 'method-not-allowed', allow: allowed(withSlash) };
     }
-    if (found.length > 0) return { kind: 'method-not-allowed', allow: allowed(found) };
+    // log-go's info page ("GET /{$}") answers other methods with 404, not 405.
+    const real = found.filter(f => !f.route.pattern.endsWith('{$}'));
+    if (real.length > 0) return { kind: 'method-not-allowed', allow: allowed(real) };
     return { kind: 'not-found' };
   }
 }

@@ -1,0 +1,121 @@
+// The command line: help for every subcommand, clear errors naming the flag
+// or file, config files with flag overrides, keys interchangeable with
+// sigsum-key, init refusing to overwrite, verify reporting corruption.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { parsePrivateKey, parsePublicKey } from '../../src/sigsum/keyfile.js';
+import { tempDir } from '../helpers/fixtures.js';
+import { runCli, startServer } from '../helpers/process.js';
+import { getTreeHead } from '../helpers/client.js';
+import { requireTools, tool } from '../helpers/tools.js';
+import { execFileSync } from 'node:child_process';
+
+test('every subcommand has --help; unknown commands and flags are errors', () => {
+  for (const cmd of ['keygen', 'init', 'serve', 'verify']) {
+    const r = runCli([cmd, '--help']);
+    assert.equal(r.status, 0, cmd);
+    assert.match(r.stdout, new RegExp(`^Usage: sigsum-log ${cmd}`));
+    assert.match(r.stdout, /--config/);
+  }
+  assert.match(runCli(['--help']).stdout, /Commands:/);
+  assert.match(runCli(['--version']).stdout, /^sigsum-log \d+\.\d+\.\d+/);
+  const unknown = runCli(['frobnicate']);
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /unknown command "frobnicate"/);
+  const flag = runCli(['serve', '--no-such-flag']);
+  assert.equal(flag.status, 1);
+  assert.match(flag.stderr, /no-such-flag/);
+});
+
+test('bad values name the flag', t => {
+  const dir = tempDir(t);
+  const cases: [string[], RegExp][] = [
+    [['serve', '--interval', 'soon'], /--interval: invalid duration "soon"/],
+    [['serve', '--max-range', '0'], /--max-range: want a positive integer/],
+    [['serve', '--external-endpoint', 'nowhere'], /--external-endpoint: want HOST:PORT/],
+    [['serve', '--log-level', 'loud'], /--log-level: want debug, info, warning or error/],
+    [['serve', '--role', 'tertiary'], /--role: want primary or secondary/],
+    [['serve', '--key-file', join(dir, 'missing.key')], /--data-dir is required/],
+    [['serve', '--data-dir', dir, '--key-file', join(dir, 'missing.key')], /--key-file: cannot read .*missing\.key: ENOENT/],
+    [['init', '--data-dir', dir], /--key-file is required/],
+    [['keygen'], /--output is required/],
+    [['verify', '--data-dir', join(dir, 'nothing')], /does not exist/],
+  ];
+  for (const [args, re] of cases) {
+    const r = runCli(args);
+    assert.equal(r.status, 1, args.join(' '));
+    assert.match(r.stderr, re, args.join(' '));
+  }
+  writeFileSync(join(dir, 'bad.key'), 'not a key\n');
+  assert.match(runCli(['init', '--data-dir', join(dir, 'd'), '--key-file', join(dir, 'bad.key')]).stderr, /--key-file .*bad\.key: not an OpenSSH private key/);
+});
+
+test('config file: log-go names, flags override, unknown keys rejected', async t => {
+  const dir = tempDir(t);
+  const key = join(dir, 'log.key');
+  assert.equal(runCli(['keygen', '-o', key]).status, 0);
+  assert.equal(runCli(['init', '--data-dir', join(dir, 'data'), '--key-file', key]).status, 0);
+  const cfg = join(dir, 'config.toml');
+  writeFileSync(cfg, `data-dir = "${join(dir, 'data')}"\nkey-file = "${key}"\nexternal-endpoint = "127.0.0.1:1"\ninternal-endpoint = "127.0.0.1:0"\nurl-prefix = "from-config"\ninterval = "250ms"\n[primary]\nmax-range = 3\n`);
+  const srv = await startServer(['--config', cfg, '--external-endpoint', '127.0.0.1:0']);
+  t.after(() => srv.stop('SIGKILL'));
+  assert.match(srv.url, /\/from-config$/);
+  assert.equal((await getTreeHead(srv.url)).size, 0);
+  assert.equal(await srv.stop('SIGTERM'), 0);
+
+  const bad = (text: string, re: RegExp) => {
+    writeFileSync(cfg, text);
+    const r = runCli(['serve', '--config', cfg]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, re);
+  };
+  bad('colour = "blue"\n', /config\.toml: colour: unknown setting/);
+  bad('[primary]\nshade = 1\n', /\[primary\] shade: unknown setting/);
+  bad('max-range = 5\n', /max-range: belongs in \[primary\]/);
+  bad('backend = "ephemeral"\n', /backend: log-go setting not used by sigsum-log/);
+  bad('interval = 5\n', /interval: want a duration string/);
+  bad('interval = "1s\n', /config file .*config\.toml/);
+});
+
+test('keygen writes OpenSSH keys that sigsum-key reads, and refuses to overwrite', t => {
+  const dir = tempDir(t);
+  const key = join(dir, 'k');
+  const r = runCli(['keygen', '-o', key]);
+  assert.equal(r.status, 0);
+  const pub = parsePublicKey(readFileSync(key + '.pub', 'utf8'));
+  assert.deepEqual(parsePrivateKey(readFileSync(key, 'utf8')).publicKey, pub);
+  assert.match(runCli(['keygen', '-o', key]).stderr, /already exists; refusing to overwrite/);
+  const tools = requireTools();
+  if (tools.dir) {
+    const hex = execFileSync(tool(tools.dir, 'sigsum-key'), ['to-hex', '-k', key + '.pub'], { encoding: 'utf8' }).trim();
+    assert.equal(hex, Buffer.from(pub).toString('hex'));
+    // And the other way round: a sigsum-key private key works for init.
+    execFileSync(tool(tools.dir, 'sigsum-key'), ['generate', '-o', join(dir, 'sk')]);
+    assert.equal(runCli(['init', '--data-dir', join(dir, 'd2'), '--key-file', join(dir, 'sk')]).status, 0);
+  }
+});
+
+test('init refuses an existing log; verify reports the first corruption precisely', t => {
+  const dir = tempDir(t);
+  const key = join(dir, 'log.key');
+  const data = join(dir, 'data');
+  runCli(['keygen', '-o', key]);
+  assert.equal(runCli(['init', '--data-dir', data, '--key-file', key]).status, 0);
+  const again = runCli(['init', '--data-dir', data, '--key-file', key]);
+  assert.equal(again.status, 1);
+  assert.match(again.stderr, /already holds a log/);
+  assert.match(runCli(['verify', '--data-dir', data]).stdout, /^OK: 0 leaves, 0 subtree hashes and 1 signed tree heads/);
+  const db = new Database(join(data, 'log.db'));
+  db.prepare('UPDATE tree_heads SET root_hash = ? WHERE size = 0').run(Buffer.alloc(32));
+  db.close();
+  const v = runCli(['verify', '--data-dir', data]);
+  assert.equal(v.status, 1);
+  assert.match(v.stdout, /^FAILED: signed tree head of size 0: signature does not verify/);
+  const other = join(dir, 'other.key');
+  runCli(['keygen', '-o', other]);
+  assert.match(runCli(['verify', '--data-dir', data, '--key-file', other + '.pub']).stderr, /belongs to log key/);
+  assert.match(runCli(['serve', '--data-dir', data, '--key-file', key]).stderr, /stored tree head of size 0 does not verify/);
+});
