@@ -119,3 +119,10 @@ test('init refuses an existing log; verify reports the first corruption precisel
   assert.match(runCli(['verify', '--data-dir', data, '--key-file', other + '.pub']).stderr, /belongs to log key/);
   assert.match(runCli(['serve', '--data-dir', data, '--key-file', key]).stderr, /stored tree head of size 0 does not verify/);
 });
+
+test('the example config files are valid', () => {
+  for (const f of ['config/primary.toml', 'config/local.toml']) {
+    const r = runCli(['serve', '--config', f, '--help']);
+    assert.equal(r.status, 0, `${f}: ${r.stderr}`);
+  }
+});
