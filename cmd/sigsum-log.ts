@@ -11,6 +11,8 @@ import { holdsLog, initDataDir } from '../src/storage/datadir.js';
 import { DB_FILE, openSqliteStore } from '../src/storage/sqlite.js';
 import { fsck } from '../src/storage/fsck.js';
 import { startPrimary } from '../src/primary/node.js';
+import type { SecondaryConfig } from '../src/primary/replication.js';
+import { startSecondary } from '../src/secondary/node.js';
 import { systemClock } from '../src/util/clock.js';
 import { Logger, parseLevel } from '../src/util/logger.js';
 import { VERSION } from '../src/version.js';
@@ -21,28 +23,44 @@ class CliError extends Error {}
 const dataDir: SettingDef = { name: 'data-dir', kind: 'string', help: 'directory holding the log database' };
 const keyFile: SettingDef = { name: 'key-file', kind: 'string', help: 'log signing key (OpenSSH private key, as written by keygen or sigsum-key generate)' };
 
+const logPubkeyFile: SettingDef = { name: 'log-pubkey-file', kind: 'string', section: 'secondary', help: "secondary: the log's public key (OpenSSH or hex), which signs the tree heads it checks" };
+
 const SERVE: SettingDef[] = [
-  { name: 'role', kind: 'role', default: 'primary', help: 'node role' },
+  { name: 'role', kind: 'role', default: 'primary', help: 'node role: primary or secondary' },
   dataDir,
-  keyFile,
+  { ...keyFile, help: "primary: the log's signing key; secondary: the secondary's own key (OpenSSH private key)" },
   { name: 'external-endpoint', kind: 'endpoint', default: 'localhost:6965', help: 'public API listen address' },
   { name: 'internal-endpoint', kind: 'endpoint', default: 'localhost:6967', help: 'internal API listen address (replication)' },
   { name: 'url-prefix', kind: 'string', default: '', help: 'path prefix of every endpoint' },
-  { name: 'interval', kind: 'duration', default: '1s', help: 'how often a new tree head is signed if the tree grew' },
+  { name: 'interval', kind: 'duration', help: 'primary: how often a new tree head is signed if the tree grew (default 1s); secondary: how often it polls the primary once caught up (default 250ms)' },
   { name: 'resign-interval', kind: 'duration', default: '10s', help: 'longest time an unchanged tree head goes without being signed again' },
+  { name: 'timeout', kind: 'duration', default: '2s', help: 'deadline of each request to another node (secondary, primary)' },
   { name: 'max-range', kind: 'int', section: 'primary', default: 512, help: 'most leaves returned by one get-leaves request' },
+  { name: 'secondary-url', kind: 'string', section: 'primary', multiple: true, help: "internal URL of a secondary, with its URL prefix (repeat, paired in order with --secondary-pubkey-file; config: [[primary.secondary]] url, pubkey-file)" },
+  { name: 'secondary-pubkey-file', kind: 'string', section: 'primary', multiple: true, help: "the secondary's public key (repeat, one per --secondary-url)" },
+  { name: 'replication-quorum', kind: 'int', section: 'primary', help: 'how many secondaries must hold a leaf before it is signed (default: all of them)' },
+  { name: 'promote', kind: 'bool', help: "turn this secondary's replica into the log's primary (failover; needs the log key as --key-file)" },
+  { name: 'force-promote', kind: 'bool', help: 'with --promote: promote even if the replica is smaller than the last tree head the log signed (rolls the log back)' },
+  { name: 'primary-url', kind: 'string', section: 'secondary', help: "secondary: the primary's internal URL, with its URL prefix" },
+  logPubkeyFile,
+  { name: 'log-url', kind: 'string', section: 'secondary', help: "secondary: the log's public URL, used to check published tree heads when the primary is log-go" },
   { name: 'log-level', kind: 'level', default: 'info', help: 'debug, info, warning or error' },
   { name: 'log-file', kind: 'string', help: 'append log lines to this file instead of stderr' },
-  { name: 'init-if-missing', kind: 'bool', help: 'create the key file and an empty log if they do not exist yet (first run)' },
+  { name: 'init-if-missing', kind: 'bool', help: 'create the key file and an empty log (or replica) if they do not exist yet (first run)' },
 ];
 
-const INIT: SettingDef[] = [dataDir, keyFile];
+const INIT: SettingDef[] = [
+  { name: 'role', kind: 'role', default: 'primary', help: 'primary (needs --key-file, the log key) or secondary (needs --log-pubkey-file)' },
+  dataDir,
+  { ...keyFile, help: 'primary: the log signing key' },
+  logPubkeyFile,
+];
 const VERIFY: SettingDef[] = [dataDir, { name: 'key-file', kind: 'string', help: 'check against this log key (private key or OpenSSH/hex public key) instead of the one recorded in the database' }];
 const KEYGEN: SettingDef[] = [{ name: 'output', kind: 'string', short: 'o', help: 'write the private key to FILE and the public key to FILE.pub' }];
 
 const COMMANDS: Record<string, { summary: string; defs: SettingDef[]; run: (v: Values) => Promise<number> }> = {
   keygen: { summary: 'Generate an Ed25519 key pair in OpenSSH format (interchangeable with sigsum-key generate).', defs: KEYGEN, run: keygen },
-  init: { summary: 'Create an empty log in a data directory and sign its size-0 tree head.', defs: INIT, run: init },
+  init: { summary: 'Create an empty log (signing its size-0 tree head) or an empty secondary replica in a data directory.', defs: INIT, run: init },
   serve: { summary: 'Run a log node until SIGTERM or SIGINT.', defs: SERVE, run: serve },
   verify: { summary: 'Check a data directory: rehash every leaf and subtree, check every signed tree head.', defs: VERIFY, run: verify },
 };
@@ -70,6 +88,15 @@ function loadSigner(path: string, flag = 'key-file'): Signer {
   }
 }
 
+function loadPublicKey(path: string, flag: string): PublicKey {
+  const text = readText(path, flag);
+  try {
+    return text.includes('PRIVATE KEY') ? parsePrivateKey(text).publicKey : parsePublicKey(text);
+  } catch (e) {
+    throw new CliError(`--${flag} ${path}: ${(e as Error).message}`);
+  }
+}
+
 function writeKeyPair(path: string): Signer {
   for (const p of [path, path + '.pub']) if (existsSync(p)) throw new CliError(`${p} already exists; refusing to overwrite a key`);
   mkdirSync(dirname(path), { recursive: true });
@@ -89,6 +116,14 @@ async function keygen(v: Values): Promise<number> {
 
 async function init(v: Values): Promise<number> {
   const dir = need(v, 'data-dir');
+  if (v.role === 'secondary') {
+    if (v['key-file'] !== undefined) throw new CliError('--key-file: a secondary replica is created without a key; give its key to "serve"');
+    const logKey = loadPublicKey(need(v, 'log-pubkey-file'), 'log-pubkey-file');
+    initDataDir(dir, { role: 'secondary', logPublicKey: logKey, now: systemClock.now() }).close();
+    process.stdout.write(`created an empty secondary replica in ${dir} for log key ${toHex(logKey)}\n`);
+    return 0;
+  }
+  if (v['log-pubkey-file'] !== undefined) throw new CliError('--log-pubkey-file is for --role secondary');
   const signer = loadSigner(need(v, 'key-file'));
   const dd = initDataDir(dir, { role: 'primary', logPublicKey: signer.publicKey, signer, now: systemClock.now() });
   dd.close();
@@ -96,42 +131,88 @@ async function init(v: Values): Promise<number> {
   return 0;
 }
 
+const PRIMARY_ONLY = ['secondary-url', 'secondary-pubkey-file', 'replication-quorum', 'promote', 'force-promote'];
+const SECONDARY_ONLY = ['primary-url', 'log-pubkey-file', 'log-url'];
+
+function secondariesOf(v: Values): SecondaryConfig[] {
+  const urls = (v['secondary-url'] as string[] | undefined) ?? [];
+  const keys = (v['secondary-pubkey-file'] as string[] | undefined) ?? [];
+  if (urls.length !== keys.length) {
+    throw new CliError(`--secondary-url and --secondary-pubkey-file come in pairs: got ${urls.length} URL(s) and ${keys.length} key file(s)`);
+  }
+  const out = urls.map((url, i) => {
+    if (!/^https?:\/\/[^/]+/.test(url)) throw new CliError(`--secondary-url ${JSON.stringify(url)}: want an http:// or https:// URL`);
+    return { url, publicKey: loadPublicKey(keys[i], 'secondary-pubkey-file') };
+  });
+  const q = v['replication-quorum'];
+  if (q !== undefined && (out.length === 0 || Number(q) > out.length)) {
+    throw new CliError(`--replication-quorum ${q}: must be between 1 and the number of secondaries (${out.length})`);
+  }
+  return out;
+}
+
 async function serve(v: Values): Promise<number> {
-  if (v.role !== 'primary') throw new CliError(`--role ${v.role}: only the primary role is available in this version`);
+  const role = v.role as 'primary' | 'secondary';
+  for (const name of role === 'primary' ? SECONDARY_ONLY : PRIMARY_ONLY) {
+    if (v[name] !== undefined && v[name] !== false) throw new CliError(`--${name} is not a ${role} setting`);
+  }
+  if (v['force-promote'] && !v.promote) throw new CliError('--force-promote needs --promote');
   const dir = need(v, 'data-dir');
   const keyPath = need(v, 'key-file');
   const logger = new Logger(parseLevel(String(v['log-level'])), v['log-file'] as string | undefined);
-  if (v['init-if-missing']) {
-    if (!existsSync(keyPath)) {
-      writeKeyPair(keyPath);
-      logger.info('first run: generated a new log key', { key_file: keyPath, public_key_file: keyPath + '.pub' });
-    }
-    if (!holdsLog(dir)) {
-      const signer = loadSigner(keyPath);
-      initDataDir(dir, { role: 'primary', logPublicKey: signer.publicKey, signer, now: systemClock.now() }).close();
-      logger.info('first run: created an empty log', { data_dir: dir });
-    }
+  if (v['init-if-missing'] && !existsSync(keyPath)) {
+    writeKeyPair(keyPath);
+    logger.info(`first run: generated a new ${role === 'primary' ? 'log' : 'secondary'} key`, { key_file: keyPath, public_key_file: keyPath + '.pub' });
   }
   const signer = loadSigner(keyPath);
-  const node = await startPrimary({
+  const common = {
     dataDir: dir,
     signer,
     externalEndpoint: String(v['external-endpoint']),
     internalEndpoint: String(v['internal-endpoint']),
     urlPrefix: String(v['url-prefix']),
-    interval: Number(v.interval),
-    resignPeriod: Number(v['resign-interval']),
     maxRange: Number(v['max-range']),
+    peerTimeout: Number(v.timeout),
     clock: systemClock,
     logger,
-  });
+  };
+  let node: { external: { url: string }; internal: { url: string }; stop(): Promise<void> };
+  if (role === 'primary') {
+    if (v['init-if-missing'] && !holdsLog(dir)) {
+      initDataDir(dir, { role: 'primary', logPublicKey: signer.publicKey, signer, now: systemClock.now() }).close();
+      logger.info('first run: created an empty log', { data_dir: dir });
+    }
+    const tty = process.stderr.isTTY;
+    node = await startPrimary({
+      ...common,
+      interval: v.interval === undefined ? 1000 : Number(v.interval),
+      resignPeriod: Number(v['resign-interval']),
+      secondaries: secondariesOf(v),
+      replicationQuorum: v['replication-quorum'] === undefined ? undefined : Number(v['replication-quorum']),
+      promote: v.promote
+        ? { force: v['force-promote'] === true, progress: tty ? (done, total) => process.stderr.write(`\rchecking replica: ${done}/${total} leaves`) : undefined }
+        : undefined,
+    });
+  } else {
+    const primaryUrl = need(v, 'primary-url');
+    const logPublicKey = loadPublicKey(need(v, 'log-pubkey-file'), 'log-pubkey-file');
+    node = await startSecondary({
+      ...common,
+      logPublicKey,
+      primaryUrl,
+      logUrl: v['log-url'] as string | undefined,
+      interval: v.interval === undefined ? 250 : Number(v.interval),
+      initIfMissing: v['init-if-missing'] === true,
+    });
+  }
   const prefix = String(v['url-prefix']).replace(/^\/+|\/+$/g, '');
   const base = node.external.url + (prefix ? `/${prefix}` : '');
+  const internalBase = node.internal.url + (prefix ? `/${prefix}` : '');
   process.stdout.write(
-    `sigsum-log ${VERSION}: primary serving ${base}/ (internal ${node.internal.url})\n` +
-      `log public key: ${toHex(signer.publicKey)}\n` +
-      `log key hash:   ${toHex(sha256(signer.publicKey))}\n` +
-      `try: curl ${base}/get-tree-head\n`,
+    `sigsum-log ${VERSION}: ${role} serving ${base}/ (internal ${internalBase})\n` +
+      (role === 'primary'
+        ? `log public key: ${toHex(signer.publicKey)}\nlog key hash:   ${toHex(sha256(signer.publicKey))}\ntry: curl ${base}/get-tree-head\n`
+        : `secondary public key: ${toHex(signer.publicKey)}\n`),
   );
   await new Promise<void>(resolve => {
     const onSignal = (sig: string) => {

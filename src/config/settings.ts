@@ -16,6 +16,8 @@ export interface SettingDef {
   section?: 'primary' | 'secondary';
   default?: string | number | boolean;
   short?: string;
+  /** Repeatable flag / TOML string or array of strings; the value is a string[]. */
+  multiple?: boolean;
   help: string;
 }
 
@@ -47,7 +49,7 @@ const LOG_GO_ONLY: Record<string, string> = {
   'sth-file': 'sigsum-log stores signed tree heads in the database under --data-dir',
 };
 
-export type Values = Record<string, string | number | boolean | undefined>;
+export type Values = Record<string, string | number | boolean | string[] | undefined>;
 
 function convert(def: SettingDef, raw: unknown, where: string): string | number | boolean {
   const bad = (why: string) => new ConfigError(`${where}: ${why}`);
@@ -96,9 +98,27 @@ export function readConfigFile(path: string, defs: SettingDef[]): Values {
     throw new ConfigError(`config file ${path}: ${(e as Error).message}`);
   }
   const out: Values = {};
+  const push = (name: string, v: string) => {
+    const list = Array.isArray(out[name]) ? (out[name] as string[]) : (out[name] = []);
+    list.push(v);
+  };
   const visit = (table: Record<string, unknown>, section: 'primary' | 'secondary' | undefined) => {
     for (const [k, v] of Object.entries(table)) {
       const where = `config file ${path}: ${section ? `[${section}] ` : ''}${k}`;
+      if (section === 'primary' && k === 'secondary' && defs.some(d => d.name === 'secondary-url')) {
+        // [[primary.secondary]] tables: url = "...", pubkey-file = "..."
+        if (!Array.isArray(v)) throw new ConfigError(`${where}: want a list of [[primary.secondary]] tables with url and pubkey-file`);
+        v.forEach((t, i) => {
+          const w = `config file ${path}: [[primary.secondary]] #${i + 1}`;
+          if (typeof t !== 'object' || t === null || Array.isArray(t)) throw new ConfigError(`${w}: want a table`);
+          const e = t as Record<string, unknown>;
+          for (const key of Object.keys(e)) if (key !== 'url' && key !== 'pubkey-file') throw new ConfigError(`${w}: unknown setting ${key} (want url and pubkey-file)`);
+          if (typeof e.url !== 'string' || typeof e['pubkey-file'] !== 'string') throw new ConfigError(`${w}: needs url and pubkey-file strings`);
+          push('secondary-url', e.url);
+          push('secondary-pubkey-file', e['pubkey-file']);
+        });
+        continue;
+      }
       if (!section && (k === 'primary' || k === 'secondary') && typeof v === 'object' && v !== null && !Array.isArray(v)) {
         visit(v as Record<string, unknown>, k);
         continue;
@@ -107,6 +127,11 @@ export function readConfigFile(path: string, defs: SettingDef[]): Values {
       const def = defs.find(d => d.name === k && d.section === section) ?? defs.find(d => d.name === k);
       if (!def) throw new ConfigError(`${where}: unknown setting`);
       if (def.section !== section) throw new ConfigError(`${where}: belongs ${def.section ? `in [${def.section}]` : 'at the top level'}`);
+      if (def.multiple) {
+        const list = Array.isArray(v) ? v : [v];
+        for (const x of list) push(def.name, convert(def, x, where) as string);
+        continue;
+      }
       out[def.name] = convert(def, v, where);
     }
   };
@@ -126,7 +151,7 @@ export function parseSettings(argv: string[], defs: SettingDef[]): Parsed {
     help: { type: 'boolean', short: 'h' },
     config: { type: 'string' },
   };
-  for (const d of defs) options[d.name] = { type: d.kind === 'bool' ? 'boolean' : 'string', ...(d.short ? { short: d.short } : {}) };
+  for (const d of defs) options[d.name] = { type: d.kind === 'bool' ? 'boolean' : 'string', ...(d.short ? { short: d.short } : {}), ...(d.multiple ? { multiple: true } : {}) };
   let parsed;
   try {
     // Accept --flag=value for booleans too (log-go's --allow-test-domain=true form).
@@ -135,13 +160,14 @@ export function parseSettings(argv: string[], defs: SettingDef[]): Parsed {
   } catch (e) {
     throw new ConfigError((e as Error).message.replace(/\. To specify a positional argument.*$/, ''));
   }
-  const flags = parsed.values as Record<string, string | boolean | undefined>;
+  const flags = parsed.values as Record<string, string | boolean | string[] | undefined>;
   const values: Values = {};
   for (const d of defs) if (d.default !== undefined) values[d.name] = d.kind === 'duration' ? parseDuration(String(d.default)) : d.default;
   if (typeof flags.config === 'string') Object.assign(values, readConfigFile(flags.config, defs));
   for (const d of defs) {
     const v = flags[d.name];
-    if (v !== undefined) values[d.name] = convert(d, v, `--${d.name}`);
+    if (v === undefined) continue;
+    values[d.name] = Array.isArray(v) ? v.map(x => convert(d, x, `--${d.name}`) as string) : convert(d, v, `--${d.name}`);
   }
   return { values, positionals: parsed.positionals, help: flags.help === true };
 }
@@ -150,7 +176,7 @@ export function usage(command: string, summary: string, defs: SettingDef[]): str
   const lines = [`Usage: sigsum-log ${command} [options]`, '', summary, '', 'Options:'];
   const all = [...defs, { name: 'config', kind: 'string' as Kind, help: 'TOML config file with the same setting names (flags override it)' }, { name: 'help', kind: 'bool' as Kind, help: 'show this help' }];
   for (const d of all) {
-    const flag = `${'short' in d && d.short ? `-${d.short}, ` : '    '}--${d.name}${d.kind === 'bool' ? '' : ' ' + d.kind.toUpperCase()}`;
+    const flag = `${'short' in d && d.short ? `-${d.short}, ` : '    '}--${d.name}${d.kind === 'bool' ? '' : ' ' + d.kind.toUpperCase()}${'multiple' in d && d.multiple ? ' ...' : ''}`;
     const def = 'default' in d && d.default !== undefined ? ` (default ${JSON.stringify(d.default)})` : '';
     const sect = 'section' in d && d.section ? ` [config: [${d.section}] ${d.name}]` : '';
     lines.push(`  ${flag.padEnd(36)} ${d.help}${def}${sect}`);

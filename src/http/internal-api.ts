@@ -1,21 +1,75 @@
-// The primary's internal API (its own listener, never the public one):
-// get-leaves over the whole local tree, including leaves not yet signed, with
-// log-go's semantics (end clamped to the tree, 404 "at end of tree" once the
-// reader has everything). Secondaries replicate through it.
+// The internal APIs (their own listener, never the public one).
+//
+// Primary: what secondaries replicate through. log-go's get-leaves over the
+// whole local tree, including leaves not yet signed (end clamped to the tree,
+// 404 "at end of tree" once the reader has everything), plus what our
+// secondaries use to check every leaf before storing it and every tree head
+// the log signs: the unsigned head of the local tree, consistency proofs
+// within it, the latest signed head and the published (cosigned) head.
+// Every answer carries the primary's promotion epoch in a header, so a
+// secondary can refuse a stale primary.
+//
+// Secondary: get-secondary-tree-head, its replica's head signed with its own
+// key (log-go's format, so a log-go primary can use our secondary).
+import { line } from '../sigsum/ascii.js';
+import { formatSignedTreeHead, formatTreeHead, type SignedTreeHead } from '../sigsum/treehead.js';
 import type { Route } from './mux.js';
-import { leafRange, leavesBody, type Handler, type LogReadView } from './public-api.js';
-import { apiError } from './respond.js';
+import { leafRange, leavesBody, parseInt63, type Handler, type LogReadView } from './public-api.js';
+import { HttpError, ok } from './respond.js';
 
-export function internalRoutes(view: LogReadView, opts: { maxRange: number }): Route<Handler>[] {
-  return [
+export const EPOCH_HEADER = 'sigsum-log-epoch';
+
+export interface PrimaryInternalView extends LogReadView {
+  committedTreeHead(): SignedTreeHead;
+  epoch(): number;
+}
+
+export function primaryInternalRoutes(view: PrimaryInternalView, opts: { maxRange: number }): Route<Handler>[] {
+  const withEpoch = (h: Handler): Handler => async (req, p) => {
+    const res = await h(req, p);
+    res.headers.set(EPOCH_HEADER, String(view.epoch()));
+    return res;
+  };
+  const routes: Route<Handler>[] = [
     {
       method: 'GET',
       pattern: '/get-leaves/{start}/{end}',
       handler: (_req, p) => {
         const { start, end } = leafRange(p, view.store.size(), false, opts.maxRange);
-        return new Response(leavesBody(view.store, start, end), { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+        return ok(leavesBody(view.store, start, end));
       },
     },
-    { method: 'GET', pattern: '/get-leaves/', handler: () => apiError(400, 'Bad Request') },
+    { method: 'GET', pattern: '/get-leaves/', handler: () => { throw new HttpError(400, 'Bad Request'); } },
+    {
+      method: 'GET',
+      pattern: '/get-tree-head-unsigned',
+      handler: () => {
+        const size = view.store.size();
+        return ok(formatTreeHead({ size, rootHash: view.store.edgeRoot() }));
+      },
+    },
+    {
+      method: 'GET',
+      pattern: '/get-consistency-proof/{old}/{new}',
+      handler: (_req, p) => {
+        const oldSize = parseInt63(p.old);
+        const newSize = parseInt63(p.new);
+        if (oldSize < 1n) throw new HttpError(400, `old_size(${oldSize}) must be larger than zero`);
+        if (newSize <= oldSize) throw new HttpError(400, `new_size(${newSize}) must be larger than old_size(${oldSize})`);
+        const size = view.store.size();
+        if (newSize > BigInt(size)) throw new HttpError(400, `new_size ${newSize} outside of current tree, size ${size}`);
+        let body = '';
+        for (const h of view.store.consistencyProof(Number(oldSize), Number(newSize))) body += line('node_hash', h);
+        return ok(body);
+      },
+    },
+    { method: 'GET', pattern: '/get-consistency-proof/', handler: () => { throw new HttpError(400, 'Bad Request'); } },
+    { method: 'GET', pattern: '/get-tree-head-signed', handler: () => ok(formatSignedTreeHead(view.committedTreeHead())) },
+    { method: 'GET', pattern: '/get-tree-head', handler: () => ok(view.treeHeadBody()) },
   ];
+  return routes.map(r => ({ ...r, handler: withEpoch(r.handler) }));
+}
+
+export function secondaryInternalRoutes(src: { signedReplicaHead(): SignedTreeHead }): Route<Handler>[] {
+  return [{ method: 'GET', pattern: '/get-secondary-tree-head', handler: () => ok(formatSignedTreeHead(src.signedReplicaHead())) }];
 }

@@ -33,7 +33,7 @@ export interface PublicApiOptions {
   maxAddLeafBody: number;
 }
 
-function parseInt63(s: string): bigint {
+export function parseInt63(s: string): bigint {
   try {
     return parseDecimal(s);
   } catch (e) {

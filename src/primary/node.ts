@@ -8,13 +8,15 @@ import { openDataDir } from '../storage/datadir.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { infoRoutes } from '../http/info.js';
-import { internalRoutes } from '../http/internal-api.js';
+import { primaryInternalRoutes } from '../http/internal-api.js';
 import { Mux } from '../http/mux.js';
 import { publicRoutes, type Handler } from '../http/public-api.js';
 import { dispatcher, listen, mount, normalizePrefix, type Listener } from '../http/server.js';
 import type { Route } from '../http/mux.js';
 import { PrimaryLog } from './primary-log.js';
 import { defaultSequencerOptions } from './sequencer.js';
+import { promoteReplica } from './promote.js';
+import { Replication, type SecondaryConfig } from './replication.js';
 
 export interface PrimaryNodeConfig {
   dataDir: string;
@@ -26,6 +28,13 @@ export interface PrimaryNodeConfig {
   resignPeriod: number;
   maxRange: number;
   batchInterval?: number;
+  secondaries: SecondaryConfig[];
+  /** Secondaries that must hold a leaf before it is signed; default all. */
+  replicationQuorum?: number;
+  /** Deadline of each request to a secondary (ms). */
+  peerTimeout: number;
+  /** Turn a secondary's replica into the primary (failover), see promote.ts. */
+  promote?: { force: boolean; progress?: (done: number, total: number) => void };
   clock: Clock;
   logger: Logger;
 }
@@ -40,20 +49,39 @@ export interface PrimaryNode {
 export const MAX_ADD_LEAF_BODY = 4096;
 
 export async function startPrimary(cfg: PrimaryNodeConfig): Promise<PrimaryNode> {
-  const dd = openDataDir(cfg.dataDir, { logPublicKey: cfg.signer.publicKey, role: 'primary' });
-  const log = new PrimaryLog(dd.store, cfg.signer, {
-    interval: cfg.interval,
-    resignPeriod: cfg.resignPeriod,
-    sequencer: { ...defaultSequencerOptions, ...(cfg.batchInterval ? { batchInterval: cfg.batchInterval } : {}) },
-    clock: cfg.clock,
-    logger: cfg.logger,
-  });
+  const dd = openDataDir(cfg.dataDir, { logPublicKey: cfg.signer.publicKey });
+  let log: PrimaryLog;
+  try {
+    if (cfg.promote) {
+      promoteReplica(dd.store, cfg.signer, { force: cfg.promote.force, now: cfg.clock.now(), logger: cfg.logger, progress: cfg.promote.progress });
+    } else if (dd.store.role !== 'primary') {
+      throw new Error(
+        `${cfg.dataDir} holds a secondary's replica. To make this node the log's primary (failover), stop the old primary and start with --promote; ` +
+          'to keep it a secondary, start it with --role secondary.',
+      );
+    }
+    const replication =
+      cfg.secondaries.length > 0
+        ? new Replication(cfg.secondaries, dd.store, { quorum: cfg.replicationQuorum ?? cfg.secondaries.length, timeoutMs: cfg.peerTimeout, clock: cfg.clock, logger: cfg.logger })
+        : undefined;
+    log = new PrimaryLog(dd.store, cfg.signer, {
+      interval: cfg.interval,
+      resignPeriod: cfg.resignPeriod,
+      sequencer: { ...defaultSequencerOptions, ...(cfg.batchInterval ? { batchInterval: cfg.batchInterval } : {}) },
+      clock: cfg.clock,
+      logger: cfg.logger,
+      replication,
+    });
+  } catch (e) {
+    dd.close();
+    throw e;
+  }
   const prefix = normalizePrefix(cfg.urlPrefix);
   const publicMux = new Mux<Handler>([
     ...mount(prefix, publicRoutes(log, log, { maxRange: cfg.maxRange, maxAddLeafBody: MAX_ADD_LEAF_BODY })),
     ...(infoRoutes({ role: 'primary', publicKey: cfg.signer.publicKey, urlPrefix: prefix, publishedSize: () => log.publishedSize(), status: () => log.lastRotationError }) as Route<Handler>[]),
   ]);
-  const internalMux = new Mux<Handler>(mount(prefix, internalRoutes(log, { maxRange: cfg.maxRange })));
+  const internalMux = new Mux<Handler>(mount(prefix, primaryInternalRoutes(log, { maxRange: cfg.maxRange })));
   let external: Listener | undefined;
   let internal: Listener | undefined;
   try {
@@ -70,7 +98,13 @@ export async function startPrimary(cfg: PrimaryNodeConfig): Promise<PrimaryNode>
     external: external.url + (prefix ? `/${prefix}` : ''),
     internal: internal.url + (prefix ? `/${prefix}` : ''),
     tree_size: log.publishedSize(),
+    epoch: dd.store.epoch,
+    secondaries: cfg.secondaries.length,
+    replication_quorum: log.replication?.quorum ?? 0,
   });
+  if (!log.replication) {
+    cfg.logger.warning('no secondary configured: tree heads are signed as soon as leaves are on this one disk. This is a test setup without protection against data loss; production logs need --secondary-url/--secondary-pubkey-file');
+  }
   let stopping: Promise<void> | undefined;
   return {
     log,

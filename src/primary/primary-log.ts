@@ -8,9 +8,10 @@
 //                after committed. With witnesses (a later step) it is the
 //                committed head plus the cosignatures collected for it.
 //   sequencer  - pool of accepted leaves, committed in batches (sequencer.ts).
+//   replication - per-secondary status, written only inside rotate().
 //
 // Invariants kept here: a tree head is signed only over leaves that are
-// durable; its root is recomputed from storage and must equal the in-memory
+// durable locally and on the required secondaries (replication.ts); its root is recomputed from storage and must equal the in-memory
 // edge; it must be consistent with the previous head (verified with a proof
 // read from storage); it is stored durably before anyone can see it; it never
 // shrinks.
@@ -23,6 +24,7 @@ import type { LogStore, StoredTreeHead } from '../storage/store.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { Sequencer, defaultSequencerOptions, type SequencerOptions } from './sequencer.js';
+import type { Replication } from './replication.js';
 
 export interface PrimaryOptions {
   /** Milliseconds between rotations (tree-head signing rounds). */
@@ -34,6 +36,8 @@ export interface PrimaryOptions {
   logger: Logger;
   /** Leaf signature check; defaults to Ed25519 on the thread pool (injectable for tests). */
   verifyLeaf?: typeof verifyLeafSignatureAsync;
+  /** Secondaries that must hold leaves before they are signed; none = a single node without protection against data loss. */
+  replication?: Replication;
 }
 
 export type AddLeafOutcome =
@@ -88,6 +92,14 @@ export class PrimaryLog {
 
   publishedSize(): number {
     return this.published.size;
+  }
+
+  epoch(): number {
+    return this.store.epoch;
+  }
+
+  get replication(): Replication | undefined {
+    return this.opts.replication;
   }
 
   pendingLeaves(): number {
@@ -150,24 +162,38 @@ export class PrimaryLog {
   }
 
   private async rotateOnce(): Promise<void> {
-    const now = this.opts.clock.now();
     const prev = this.committed;
-    const size = this.store.size();
-    if (size === prev.size && now - prev.signedAt < this.opts.resignPeriod && this.published.size === prev.size) return;
+    const local = this.store.size();
+    const resignDue = this.opts.clock.now() - prev.signedAt >= this.opts.resignPeriod || this.published.size !== prev.size;
+    if (local === prev.size && !resignDue) return;
     try {
+      let size = local;
+      if (this.opts.replication && local > prev.size) {
+        // Never beyond what the required secondaries hold, never below the current head.
+        size = Math.max(prev.size, Math.min(local, await this.opts.replication.replicatedSize(local)));
+        if (size === prev.size && !resignDue) {
+          this.recovered(prev.size);
+          return;
+        }
+      }
       const next = this.checkedNextHead(prev, size);
       const sth = signTreeHead(this.signer, next);
+      const now = this.opts.clock.now();
       this.store.storeTreeHead(sth, now);
       this.committed = { ...sth, signedAt: now };
       this.publish({ ...sth, cosignatures: [] });
-      if (this.lastRotationError) this.opts.logger.info('signing tree heads again', { size });
-      this.lastRotationError = undefined;
+      this.recovered(size);
       if (size !== prev.size) this.opts.logger.debug('signed tree head', { size, root_hash: toHex(sth.rootHash) });
     } catch (e) {
       const msg = (e as Error).message;
       if (msg !== this.lastRotationError) this.opts.logger.error('refusing to sign a new tree head', { error: msg, committed_size: prev.size });
       this.lastRotationError = msg;
     }
+  }
+
+  private recovered(size: number): void {
+    if (this.lastRotationError) this.opts.logger.info('signing tree heads again', { size });
+    this.lastRotationError = undefined;
   }
 
   /** The next tree head, recomputed from storage and proven consistent with the previous one. */

@@ -42,6 +42,19 @@ export function verifyTreeHead(pub: PublicKey, sth: SignedTreeHead): boolean {
   return verify(pub, Buffer.from(checkpointBody(originForKey(pub), sth), 'latin1'), sth.signature);
 }
 
+/** An unsigned tree head (the primary's internal get-tree-head-unsigned). */
+export function formatTreeHead(th: TreeHead): string {
+  return line('size', th.size) + line('root_hash', th.rootHash);
+}
+
+export function parseTreeHead(text: string): TreeHead {
+  const p = new AsciiParser(text);
+  const size = p.getSafeInt('size');
+  const rootHash = asHash(p.getHex('root_hash', 32));
+  p.getEOF();
+  return { size, rootHash };
+}
+
 export function formatSignedTreeHead(sth: SignedTreeHead): string {
   return line('size', sth.size) + line('root_hash', sth.rootHash) + line('signature', sth.signature);
 }

@@ -1,7 +1,10 @@
 // SQLite implementation of LogStore: one database file, WAL, synchronous=FULL.
 //
 // Tables:
-//   meta(key, value)                       format version, log key, role
+//   meta(key, value)                       format version, log key, role,
+//                                           epoch, created_at
+//   state(key, value)                      small values owned by the node
+//                                           (published head, witness sizes)
 //   leaves(idx PK, leaf_hash UNIQUE, leaf)  leaves in sequence order; the
 //                                           unique index answers dedup and
 //                                           get-inclusion-proof by hash
@@ -30,6 +33,7 @@ CREATE TABLE leaves(idx INTEGER PRIMARY KEY, leaf_hash BLOB NOT NULL, leaf BLOB 
 CREATE UNIQUE INDEX leaves_by_hash ON leaves(leaf_hash);
 CREATE TABLE nodes(level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY(level, idx)) WITHOUT ROWID;
 CREATE TABLE tree_heads(size INTEGER PRIMARY KEY, root_hash BLOB NOT NULL, signature BLOB NOT NULL, signed_at INTEGER NOT NULL);
+CREATE TABLE state(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 `;
 
 export interface CreateOptions {
@@ -56,6 +60,7 @@ export function createSqliteStore(path: string, opts: CreateOptions): SqliteStor
     put.run('format_version', String(FORMAT_VERSION));
     put.run('log_public_key', opts.logPublicKeyHex);
     put.run('role', opts.role);
+    put.run('epoch', '0');
     put.run('created_at', String(opts.now));
   })();
   return new SqliteStore(db, path);
@@ -71,7 +76,8 @@ export function openSqliteStore(path: string, readonly = false): SqliteStore {
 
 export class SqliteStore implements LogStore {
   readonly logPublicKeyHex: string;
-  readonly role: Role;
+  private _role: Role; // changed only by promote()
+  private _epoch: number; // changed only by raiseEpoch() and promote()
   private edge: CompactRange; // owned by append(); replaced only after a commit
   private readonly stmt;
   private readonly reader: NodeReader;
@@ -94,8 +100,12 @@ export class SqliteStore implements LogStore {
       throw new StorageError(`${path} uses on-disk format ${version}, newer than this program supports (${FORMAT_VERSION}); upgrade sigsum-log`);
     }
     if (version < FORMAT_VERSION) {
-      db.close();
-      throw new StorageError(`${path} uses on-disk format ${version}; no migration to ${FORMAT_VERSION} is known`);
+      if (db.readonly) {
+        db.close();
+        throw new StorageError(`${path} uses on-disk format ${version}; start the node once with this version to migrate it to ${FORMAT_VERSION}`);
+      }
+      migrate(db, version);
+      meta.set('epoch', db.prepare("SELECT value FROM meta WHERE key = 'epoch'").pluck().get() as string);
     }
     this.logPublicKeyHex = meta.get('log_public_key') ?? '';
     const role = meta.get('role');
@@ -103,7 +113,13 @@ export class SqliteStore implements LogStore {
       db.close();
       throw new StorageError(`${path} has an unknown role ${JSON.stringify(role)}`);
     }
-    this.role = role;
+    this._role = role;
+    const epoch = Number(meta.get('epoch'));
+    if (!Number.isSafeInteger(epoch) || epoch < 0) {
+      db.close();
+      throw new StorageError(`${path} has an invalid epoch ${JSON.stringify(meta.get('epoch'))}`);
+    }
+    this._epoch = epoch;
     this.stmt = {
       count: db.prepare('SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM leaves').pluck(),
       insertLeaf: db.prepare('INSERT INTO leaves(idx, leaf_hash, leaf) VALUES (?, ?, ?)'),
@@ -115,11 +131,22 @@ export class SqliteStore implements LogStore {
       latest: db.prepare('SELECT size, root_hash, signature, signed_at FROM tree_heads ORDER BY size DESC LIMIT 1'),
       insertHead: db.prepare('INSERT INTO tree_heads(size, root_hash, signature, signed_at) VALUES (?, ?, ?, ?)'),
       heads: db.prepare('SELECT size, root_hash, signature, signed_at FROM tree_heads ORDER BY size'),
+      getState: db.prepare('SELECT value FROM state WHERE key = ?').pluck(),
+      putState: db.prepare('INSERT INTO state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+      putMeta: db.prepare('UPDATE meta SET value = ? WHERE key = ?'),
       chunk: db.prepare('SELECT idx, leaf_hash, leaf FROM leaves WHERE idx >= ? ORDER BY idx LIMIT 8192'),
     };
     this.reader = (level, index) => this.readNode(level, index);
     const n = this.stmt.count.get() as number;
     this.edge = CompactRange.load(this.reader, n);
+  }
+
+  get role(): Role {
+    return this._role;
+  }
+
+  get epoch(): number {
+    return this._epoch;
   }
 
   size(): number {
@@ -130,7 +157,7 @@ export class SqliteStore implements LogStore {
     return this.edge.root();
   }
 
-  append(leaves: readonly NewLeaf[]): number {
+  append(leaves: readonly NewLeaf[], check?: (size: number, root: Hash) => void): number {
     if (leaves.length === 0) return this.edge.size;
     const next = this.edge.clone();
     const { insertLeaf, insertNode } = this.stmt;
@@ -142,6 +169,7 @@ export class SqliteStore implements LogStore {
           if (level > 0) insertNode.run(level, idx, hash);
         });
       }
+      check?.(next.size, next.root());
     })();
     this.edge = next;
     return next.size;
@@ -207,6 +235,33 @@ export class SqliteStore implements LogStore {
     })();
   }
 
+  getState(key: string): string | undefined {
+    return this.stmt.getState.get(key) as string | undefined;
+  }
+
+  setState(values: Record<string, string>): void {
+    this.db.transaction(() => {
+      for (const [k, v] of Object.entries(values)) this.stmt.putState.run(k, v);
+    })();
+  }
+
+  raiseEpoch(epoch: number): void {
+    if (!Number.isSafeInteger(epoch) || epoch <= this._epoch) return;
+    this.stmt.putMeta.run(String(epoch), 'epoch');
+    this._epoch = epoch;
+  }
+
+  promote(epoch: number): void {
+    if (this._role !== 'secondary') throw new StorageError('only a secondary can be promoted');
+    if (epoch <= this._epoch) throw new StorageError(`promotion epoch ${epoch} must exceed ${this._epoch}`);
+    this.db.transaction(() => {
+      this.stmt.putMeta.run('primary', 'role');
+      this.stmt.putMeta.run(String(epoch), 'epoch');
+    })();
+    this._role = 'primary';
+    this._epoch = epoch;
+  }
+
   *treeHeads(): Iterable<StoredTreeHead> {
     for (const r of this.stmt.heads.all() as HeadRow[]) yield rowToHead(r);
   }
@@ -233,6 +288,21 @@ export class SqliteStore implements LogStore {
 
   describe(): string {
     return `${this.path} (${this.role}, log key ${this.logPublicKeyHex}, ${this.size()} leaves, edge root ${toHex(this.edgeRoot())})`;
+  }
+}
+
+/** Forward migrations, one transaction each; downgrades are refused above. */
+function migrate(db: Database.Database, from: number): void {
+  const steps: Record<number, string> = {
+    // 1 -> 2: promotion epoch and the node state table.
+    1: `CREATE TABLE state(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+        INSERT INTO meta(key, value) VALUES ('epoch', '0');`,
+  };
+  for (let v = from; v < FORMAT_VERSION; v++) {
+    db.transaction(() => {
+      db.exec(steps[v]);
+      db.prepare("UPDATE meta SET value = ? WHERE key = 'format_version'").run(String(v + 1));
+    })();
   }
 }
 

@@ -6,7 +6,7 @@ import type { Hash } from '../sigsum/types.js';
 import type { SignedTreeHead } from '../sigsum/treehead.js';
 
 /** Version of the on-disk format written by this code; checked at open. */
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 
 export type Role = 'primary' | 'secondary';
 
@@ -20,9 +20,16 @@ export interface StoredTreeHead extends SignedTreeHead {
 }
 
 export interface LogStore {
-  /** The hex log public key and role this data directory was created for. */
+  /** The hex log public key this data directory was created for. */
   readonly logPublicKeyHex: string;
+  /** The node's role; changes only through promote(). */
   readonly role: Role;
+  /**
+   * Promotion counter: on a primary, its own epoch (0 for a log created by
+   * init, +1 per promotion); on a secondary, the highest epoch of any primary
+   * it has followed.
+   */
+  readonly epoch: number;
 
   /** Number of durably stored leaves. */
   size(): number;
@@ -31,10 +38,11 @@ export interface LogStore {
 
   /**
    * Appends leaves at index size() in one durable transaction, together with
-   * every subtree hash they complete. Returns the new size. On error nothing
-   * is stored and the in-memory edge is unchanged.
+   * every subtree hash they complete. Returns the new size. `check`, if given,
+   * sees the new size and root before the commit and may throw to abort. On
+   * error nothing is stored and the in-memory edge is unchanged.
    */
-  append(leaves: readonly NewLeaf[]): number;
+  append(leaves: readonly NewLeaf[], check?: (size: number, root: Hash) => void): number;
 
   leafIndex(leafHash: Hash): number | undefined;
   /** Leaves [start, end) (raw 128-byte leaves); end <= size(). */
@@ -57,6 +65,14 @@ export interface LogStore {
   /** Every stored signed tree head, by increasing size. */
   treeHeads(): Iterable<StoredTreeHead>;
 
+  /** Small durable values (published head, witness state), by key. */
+  getState(key: string): string | undefined;
+  setState(values: Record<string, string>): void;
+  /** Raises the stored epoch (never lowers it). */
+  raiseEpoch(epoch: number): void;
+  /** Turns a secondary's replica into a primary with the given epoch, in one transaction. */
+  promote(epoch: number): void;
+
   /** Streams every leaf with its stored leaf hash (for verify/fsck). */
   iterateLeaves(): Iterable<{ index: number; leaf: Uint8Array; leafHash: Hash }>;
   /** Stored hash of a subtree if present (fsck), else undefined. */
@@ -66,3 +82,11 @@ export interface LogStore {
 }
 
 export class StorageError extends Error {}
+
+/** Keys of LogStore.getState/setState, so every user names them the same. */
+export const STATE_KEYS = {
+  /** Secondary: the largest tree head signed by the log key that this node has seen (signed tree head ASCII), possibly beyond its replica. */
+  seenTreeHead: 'seen_tree_head',
+  /** Secondary: the published (cosigned) tree head it serves, within its replica (get-tree-head ASCII). */
+  publishedTreeHead: 'published_tree_head',
+} as const;

@@ -39,7 +39,7 @@ export function startServer(args: string[], timeoutMs = 30_000): Promise<ServerP
     proc.on('exit', early);
     proc.stdout!.on('data', d => {
       out += d;
-      const m = /primary serving (http:\/\/\S+?)\/? \(internal (http:\/\/\S+)\)/.exec(out);
+      const m = /(?:primary|secondary) serving (http:\/\/\S+?)\/? \(internal (http:\/\/\S+?)\/?\)/.exec(out);
       if (m) {
         clearTimeout(timer);
         proc.off('exit', early);

@@ -7,7 +7,7 @@ import { startPrimary, type PrimaryNode } from '../../src/primary/node.js';
 import { initDataDir } from '../../src/storage/datadir.js';
 import { Logger } from '../../src/util/logger.js';
 import { systemClock } from '../../src/util/clock.js';
-import { entry, vectors } from '../helpers/vectors.js';
+import { entry, hx, vectors } from '../helpers/vectors.js';
 import { formatsLeaves, logSigner, waitFor } from '../helpers/fixtures.js';
 import { rawRequest } from '../helpers/http.js';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -33,6 +33,8 @@ before(async () => {
     interval: 60_000,
     resignPeriod: 60_000,
     maxRange: 512,
+    secondaries: [],
+    peerTimeout: 2000,
     clock: systemClock,
     logger: Logger.memory().logger,
   });
@@ -136,7 +138,25 @@ test('internal get-leaves clamps to the tree and answers 404 at its end', async 
   assert.equal(r.body.split('\n').length - 1, size);
   assert.equal((await rawRequest(ib, 'GET', `/get-leaves/${size}/${size + 1}`)).body, '(404) at end of tree\n');
   assert.equal((await rawRequest(ib, 'GET', `/get-leaves/${size + 1}/${size + 2}`)).status, 400);
-  assert.equal((await rawRequest(ib, 'GET', '/get-tree-head')).status, 404);
+  assert.equal((await rawRequest(ib, 'GET', '/add-leaf')).status, 404);
+});
+
+test('internal API for secondaries: unsigned head, proofs over the local tree, signed and published heads, epoch', async () => {
+  const ib = node.internal.url;
+  const store = node.log.store;
+  const unsigned = await rawRequest(ib, 'GET', '/get-tree-head-unsigned');
+  assert.equal(unsigned.status, 200);
+  assert.equal(unsigned.headers['sigsum-log-epoch'], '0');
+  assert.equal(unsigned.body, `size=${store.size()}\nroot_hash=${hx(store.edgeRoot())}\n`);
+  const pub = await rawRequest(base, 'GET', '/get-tree-head');
+  assert.equal((await rawRequest(ib, 'GET', '/get-tree-head')).body, pub.body);
+  const signed = await rawRequest(ib, 'GET', '/get-tree-head-signed');
+  assert.equal(signed.body, pub.body.split('\n').slice(0, 3).join('\n') + '\n');
+  const proof = await rawRequest(ib, 'GET', `/get-consistency-proof/2/${store.size()}`);
+  assert.equal(proof.status, 200);
+  assert.equal(proof.body, store.consistencyProof(2, store.size()).map(h => `node_hash=${hx(h)}\n`).join(''));
+  assert.equal((await rawRequest(ib, 'GET', `/get-consistency-proof/2/${store.size() + 1}`)).status, 400);
+  assert.equal((await rawRequest(ib, 'GET', '/get-consistency-proof/0/2')).status, 400);
 });
 
 test('info page', async () => {

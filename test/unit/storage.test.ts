@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { line } from '../../src/sigsum/ascii.js';
 import { leafLine } from '../../src/sigsum/leaf.js';
 import { signTreeHead } from '../../src/sigsum/treehead.js';
-import { SeedSigner } from '../../src/sigsum/crypto.js';
+import { EMPTY_ROOT } from '../../src/sigsum/merkle.js';
+import Database from 'better-sqlite3';
+import { SeedSigner, sha256 } from '../../src/sigsum/crypto.js';
 import { initDataDir, openDataDir } from '../../src/storage/datadir.js';
 import { fsck } from '../../src/storage/fsck.js';
 import { DataDirLock, DataDirLockedError } from '../../src/storage/lock.js';
@@ -132,11 +134,72 @@ test('fsck passes a healthy log and names the first corrupted leaf', t => {
   assert.match(res.problem!, /^leaf 3: stored leaf hash [0-9a-f]{64} but the leaf hashes to/);
 });
 
-test('the on-disk format version is checked at open', t => {
+test('the on-disk format version is checked at open; format 1 is migrated forward', t => {
   const { dir, dd } = fiveLeafLog(t);
   dd.close();
-  const db = openSqliteStore(join(dir, DB_FILE)).rawDatabase();
-  db.prepare("UPDATE meta SET value = '2' WHERE key = 'format_version'").run();
+  let db = openSqliteStore(join(dir, DB_FILE)).rawDatabase();
+  db.prepare("UPDATE meta SET value = '3' WHERE key = 'format_version'").run();
   db.close();
-  assert.throws(() => openDataDir(dir, { logPublicKey: logSigner.publicKey }), /on-disk format 2, newer than this program supports/);
+  assert.throws(() => openDataDir(dir, { logPublicKey: logSigner.publicKey }), /on-disk format 3, newer than this program supports \(2\)/);
+  // Rewrite the file as format 1 (no state table, no epoch) and open it.
+  db = new Database(join(dir, DB_FILE));
+  db.exec("DROP TABLE state; DELETE FROM meta WHERE key = 'epoch'; UPDATE meta SET value = '1' WHERE key = 'format_version'");
+  db.close();
+  assert.throws(() => openSqliteStore(join(dir, DB_FILE), true), /start the node once with this version to migrate/);
+  const opened = openDataDir(dir, { logPublicKey: logSigner.publicKey });
+  assert.equal(opened.store.epoch, 0);
+  assert.equal(opened.store.size(), 5);
+  opened.store.setState({ k: 'v' });
+  assert.equal(opened.store.getState('k'), 'v');
+  opened.close();
+  db = new Database(join(dir, DB_FILE), { readonly: true });
+  assert.equal(db.prepare("SELECT value FROM meta WHERE key = 'format_version'").pluck().get(), '2');
+  db.close();
+});
+
+test('append with a check commits nothing when the check throws', t => {
+  const { dd } = fiveLeafLog(t);
+  const s = dd.store;
+  const extra = [1, 2, 3].map(i => ({ leaf: new Uint8Array(128).fill(i), leafHash: sha256(new Uint8Array([i])) }));
+  let seen: [number, string] | undefined;
+  assert.throws(
+    () =>
+      s.append(extra, (size, root) => {
+        seen = [size, hx(root)];
+        throw new Error('root mismatch');
+      }),
+    /root mismatch/,
+  );
+  assert.equal(seen![0], 8);
+  assert.equal(s.size(), 5);
+  assert.equal(hx(s.edgeRoot()), entry('formats.json', 'tree-head-size-5').root_hash);
+  assert.equal(s.leafIndex(extra[0].leafHash), undefined);
+  assert.equal(s.append(extra, (size, root) => assert.equal(hx(root), seen![1])), 8);
+  assert.equal(hx(s.rootAt(8)), seen![1]);
+  dd.close();
+});
+
+test('state values, epochs and promotion are durable; only a secondary can be promoted', t => {
+  const dir = tempDir(t);
+  const dd = initDataDir(dir, { role: 'secondary', logPublicKey: logSigner.publicKey, now: 1 });
+  assert.equal(dd.store.role, 'secondary');
+  assert.equal(dd.store.epoch, 0);
+  dd.store.raiseEpoch(3);
+  dd.store.raiseEpoch(2); // never lowered
+  dd.store.setState({ a: '1', b: '2' });
+  dd.store.setState({ a: '3' });
+  dd.close();
+  const again = openDataDir(dir, { logPublicKey: logSigner.publicKey, role: 'secondary' });
+  assert.equal(again.store.epoch, 3);
+  assert.equal(again.store.getState('a'), '3');
+  assert.equal(again.store.getState('b'), '2');
+  assert.throws(() => again.store.promote(3), /must exceed 3/);
+  again.store.storeTreeHead(signTreeHead(logSigner, { size: 0, rootHash: EMPTY_ROOT }), 5);
+  again.store.promote(4);
+  assert.throws(() => again.store.promote(5), /only a secondary/);
+  again.close();
+  const promoted = openDataDir(dir, { logPublicKey: logSigner.publicKey });
+  assert.equal(promoted.store.role, 'primary');
+  assert.equal(promoted.store.epoch, 4);
+  promoted.close();
 });

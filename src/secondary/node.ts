@@ -1,0 +1,105 @@
+// Assembles a secondary node: data directory (locked and checked), the
+// SecondaryLog, and its two listeners. Public listener: the read endpoints for
+// the tree head the primary published (so monitors can read from replicas);
+// add-leaf answers (404) not primary. Internal listener:
+// get-secondary-tree-head for the primary.
+import { sha256, type Signer } from '../sigsum/crypto.js';
+import { toHex, type PublicKey } from '../sigsum/types.js';
+import { initDataDir, holdsLog, openDataDir } from '../storage/datadir.js';
+import type { Clock } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
+import { infoRoutes } from '../http/info.js';
+import { secondaryInternalRoutes } from '../http/internal-api.js';
+import { Mux, type Route } from '../http/mux.js';
+import { publicRoutes, type Handler } from '../http/public-api.js';
+import { dispatcher, listen, mount, normalizePrefix, type Listener } from '../http/server.js';
+import { MAX_ADD_LEAF_BODY } from '../primary/node.js';
+import { PrimaryClient } from './primary-client.js';
+import { defaultSecondaryOptions, SecondaryLog } from './secondary-log.js';
+
+export interface SecondaryNodeConfig {
+  dataDir: string;
+  /** This node's own key (signs get-secondary-tree-head). */
+  signer: Signer;
+  logPublicKey: PublicKey;
+  primaryUrl: string;
+  logUrl?: string;
+  externalEndpoint: string;
+  internalEndpoint: string;
+  urlPrefix: string;
+  /** Poll period once caught up (ms). */
+  interval: number;
+  maxRange: number;
+  peerTimeout: number;
+  /** Create the data directory if it holds no log yet. */
+  initIfMissing?: boolean;
+  clock: Clock;
+  logger: Logger;
+}
+
+export interface SecondaryNode {
+  log: SecondaryLog;
+  external: Listener;
+  internal: Listener;
+  stop(): Promise<void>;
+}
+
+export async function startSecondary(cfg: SecondaryNodeConfig): Promise<SecondaryNode> {
+  if (cfg.initIfMissing && !holdsLog(cfg.dataDir)) {
+    initDataDir(cfg.dataDir, { role: 'secondary', logPublicKey: cfg.logPublicKey, now: cfg.clock.now() }).close();
+    cfg.logger.info('first run: created an empty replica', { data_dir: cfg.dataDir });
+  }
+  const dd = openDataDir(cfg.dataDir, { logPublicKey: cfg.logPublicKey });
+  let log: SecondaryLog;
+  try {
+    if (dd.store.role !== 'secondary') {
+      throw new Error(`${cfg.dataDir} holds a primary (epoch ${dd.store.epoch}); a primary cannot be turned back into a secondary. Give the secondary a new, empty data directory.`);
+    }
+    const client = new PrimaryClient(cfg.primaryUrl, cfg.logUrl, cfg.peerTimeout);
+    log = new SecondaryLog(dd.store, cfg.signer, cfg.logPublicKey, client, { ...defaultSecondaryOptions, interval: cfg.interval, clock: cfg.clock, logger: cfg.logger });
+  } catch (e) {
+    dd.close();
+    throw e;
+  }
+  const prefix = normalizePrefix(cfg.urlPrefix);
+  const publicMux = new Mux<Handler>([
+    ...mount(prefix, publicRoutes(log, undefined, { maxRange: cfg.maxRange, maxAddLeafBody: MAX_ADD_LEAF_BODY })),
+    ...(infoRoutes({ role: 'secondary', publicKey: cfg.logPublicKey, urlPrefix: prefix, publishedSize: () => log.publishedSize(), status: () => log.status() }) as Route<Handler>[]),
+  ]);
+  const internalMux = new Mux<Handler>(mount(prefix, secondaryInternalRoutes(log)));
+  let external: Listener | undefined;
+  let internal: Listener | undefined;
+  try {
+    external = await listen(cfg.externalEndpoint, dispatcher(publicMux, cfg.logger));
+    internal = await listen(cfg.internalEndpoint, dispatcher(internalMux, cfg.logger));
+  } catch (e) {
+    await external?.close();
+    dd.close();
+    throw e;
+  }
+  log.start();
+  cfg.logger.info('secondary started', {
+    log_key_hash: toHex(sha256(cfg.logPublicKey)),
+    secondary_key_hash: toHex(sha256(cfg.signer.publicKey)),
+    primary: cfg.primaryUrl,
+    external: external.url + (prefix ? `/${prefix}` : ''),
+    internal: internal.url + (prefix ? `/${prefix}` : ''),
+    replica_size: dd.store.size(),
+    epoch: dd.store.epoch,
+  });
+  let stopping: Promise<void> | undefined;
+  return {
+    log,
+    external,
+    internal,
+    stop() {
+      stopping ??= (async () => {
+        await Promise.all([external!.close(), internal!.close()]);
+        await log.stop();
+        dd.close();
+        cfg.logger.info('secondary stopped', { replica_size: dd.store.size() });
+      })();
+      return stopping;
+    },
+  };
+}
