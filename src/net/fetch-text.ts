@@ -82,6 +82,7 @@ function describe(e: unknown, timeoutMs: number): string {
   const err = e as Error & { cause?: { code?: string; message?: string } };
   if (err.name === 'TimeoutError' || err.name === 'AbortError') return `no answer within ${timeoutMs} ms`;
   if (err.cause?.code) return `${err.cause.code}${err.cause.message ? ` (${err.cause.message})` : ''}`;
+  if (err.cause?.message) return `${err.message}: ${err.cause.message}`;
   return err.message;
 }
 

@@ -203,11 +203,8 @@ export class SecondaryLog {
     if (this.client.logUrl) {
       const pub = await this.client.publishedHead('public');
       this.observeSigned(pub.head, false);
-      if (pub.head.size > this.store.size()) {
-        more = await this.copyChecked(pub.head, 'public');
-      } else {
-        more = await this.copyUnchecked();
-      }
+      more = pub.head.size > this.store.size() ? await this.copyChecked(pub.head, 'public') : false;
+      if (!more) more = await this.copyUnchecked();
       this.observePublished(pub.head, pub.body);
     } else {
       more = await this.copyUnchecked();
