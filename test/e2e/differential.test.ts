@@ -7,7 +7,6 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatPrivateKey } from '../../src/sigsum/keyfile.js';
@@ -15,7 +14,7 @@ import { initDataDir } from '../../src/storage/datadir.js';
 import { entry, h, vectors } from '../helpers/vectors.js';
 import { formatsLeaves, logSigner, waitFor } from '../helpers/fixtures.js';
 import { rawRequest, type RawResponse } from '../helpers/http.js';
-import { startServer, type ServerProcess } from '../helpers/process.js';
+import { freePort, startServer, type ServerProcess } from '../helpers/process.js';
 import { requireTools, tool } from '../helpers/tools.js';
 
 const tools = requireTools();
@@ -24,17 +23,6 @@ let dir: string;
 let ours: ServerProcess;
 let logGo: ChildProcess;
 let logGoUrl: string;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 before(async () => {
   if (!tools.dir) return;

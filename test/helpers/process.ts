@@ -1,6 +1,11 @@
 // Runs the real sigsum-log command (bin/sigsum-log.js) as a child process.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:net';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatPrivateKey, formatPublicKey } from '../../src/sigsum/keyfile.js';
+import { SeedSigner } from '../../src/sigsum/crypto.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/sigsum-log.js', import.meta.url));
 
@@ -57,4 +62,25 @@ export function startServer(args: string[], timeoutMs = 30_000): Promise<ServerP
       }
     });
   });
+}
+
+/** A TCP port that was free a moment ago (for processes that must know each other's addresses up front). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+/** Writes `<dir>/<name>` (OpenSSH private key) and `<name>.pub` for `seed`. */
+export function writeKey(dir: string, name: string, seed: Uint8Array): { path: string; pub: string; signer: SeedSigner } {
+  const path = join(dir, name);
+  const signer = new SeedSigner(seed);
+  writeFileSync(path, formatPrivateKey(seed), { mode: 0o600 });
+  writeFileSync(path + '.pub', formatPublicKey(signer.publicKey));
+  return { path, pub: path + '.pub', signer };
 }
