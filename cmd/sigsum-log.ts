@@ -10,6 +10,7 @@ import { toHex, type PublicKey } from '../src/sigsum/types.js';
 import { holdsLog, initDataDir } from '../src/storage/datadir.js';
 import { DB_FILE, openSqliteStore } from '../src/storage/sqlite.js';
 import { fsck } from '../src/storage/fsck.js';
+import { dataDirStatus, formatStatus } from '../src/storage/status.js';
 import { startPrimary } from '../src/primary/node.js';
 import type { SecondaryConfig } from '../src/primary/replication.js';
 import { startSecondary } from '../src/secondary/node.js';
@@ -62,6 +63,7 @@ const COMMANDS: Record<string, { summary: string; defs: SettingDef[]; run: (v: V
   keygen: { summary: 'Generate an Ed25519 key pair in OpenSSH format (interchangeable with sigsum-key generate).', defs: KEYGEN, run: keygen },
   init: { summary: 'Create an empty log (signing its size-0 tree head) or an empty secondary replica in a data directory.', defs: INIT, run: init },
   serve: { summary: 'Run a log node until SIGTERM or SIGINT.', defs: SERVE, run: serve },
+  status: { summary: 'Show role, epoch, tree size and the latest signed tree head of a data directory (safe while the node runs).', defs: [dataDir], run: status },
   verify: { summary: 'Check a data directory: rehash every leaf and subtree, check every signed tree head.', defs: VERIFY, run: verify },
 };
 
@@ -224,6 +226,17 @@ async function serve(v: Values): Promise<number> {
   });
   await node.stop();
   return 0;
+}
+
+async function status(v: Values): Promise<number> {
+  const dir = need(v, 'data-dir');
+  const store = openSqliteStore(join(dir, DB_FILE), true);
+  try {
+    process.stdout.write(formatStatus(dataDirStatus(store), systemClock.now()));
+    return 0;
+  } finally {
+    store.close();
+  }
 }
 
 async function verify(v: Values): Promise<number> {

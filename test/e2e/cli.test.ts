@@ -14,7 +14,7 @@ import { requireTools, tool } from '../helpers/tools.js';
 import { execFileSync } from 'node:child_process';
 
 test('every subcommand has --help; unknown commands and flags are errors', () => {
-  for (const cmd of ['keygen', 'init', 'serve', 'verify']) {
+  for (const cmd of ['keygen', 'init', 'serve', 'status', 'verify']) {
     const r = runCli([cmd, '--help']);
     assert.equal(r.status, 0, cmd);
     assert.match(r.stdout, new RegExp(`^Usage: sigsum-log ${cmd}`));
@@ -120,8 +120,54 @@ test('init refuses an existing log; verify reports the first corruption precisel
   assert.match(runCli(['serve', '--data-dir', data, '--key-file', key]).stderr, /stored tree head of size 0 does not verify/);
 });
 
+test('replication settings: roles, pairs, quorum, promotion flags and [[primary.secondary]] tables', async t => {
+  const dir = tempDir(t);
+  const key = join(dir, 'log.key');
+  const sec = join(dir, 'sec.key');
+  runCli(['keygen', '-o', key]);
+  runCli(['keygen', '-o', sec]);
+  const data = join(dir, 'data');
+  assert.equal(runCli(['init', '--data-dir', data, '--key-file', key]).status, 0);
+  const cases: [string[], RegExp][] = [
+    [['serve', '--data-dir', data, '--key-file', key, '--primary-url', 'http://x'], /--primary-url is not a primary setting/],
+    [['serve', '--role', 'secondary', '--data-dir', data, '--key-file', sec, '--secondary-url', 'http://x'], /--secondary-url is not a secondary setting/],
+    [['serve', '--data-dir', data, '--key-file', key, '--secondary-url', 'http://a', '--secondary-url', 'http://b', '--secondary-pubkey-file', sec + '.pub'], /come in pairs: got 2 URL\(s\) and 1 key file\(s\)/],
+    [['serve', '--data-dir', data, '--key-file', key, '--secondary-url', 'http://a', '--secondary-pubkey-file', sec + '.pub', '--replication-quorum', '2'], /--replication-quorum 2: must be between 1 and the number of secondaries \(1\)/],
+    [['serve', '--data-dir', data, '--key-file', key, '--secondary-url', 'ftp://a', '--secondary-pubkey-file', sec + '.pub'], /--secondary-url "ftp:\/\/a": want an http/],
+    [['serve', '--data-dir', data, '--key-file', key, '--force-promote'], /--force-promote needs --promote/],
+    [['serve', '--data-dir', data, '--key-file', key, '--promote'], /already holds a primary \(epoch 0\); start it without --promote/],
+    [['serve', '--role', 'secondary', '--data-dir', data, '--key-file', sec, '--log-pubkey-file', key + '.pub'], /--primary-url is required/],
+    [['serve', '--role', 'secondary', '--data-dir', data, '--key-file', sec, '--log-pubkey-file', key + '.pub', '--primary-url', 'http://127.0.0.1:1'], /holds a primary \(epoch 0\); a primary cannot be turned back into a secondary/],
+    [['init', '--role', 'secondary', '--data-dir', join(dir, 's'), '--key-file', key], /a secondary replica is created without a key/],
+    [['init', '--role', 'secondary', '--data-dir', join(dir, 's')], /--log-pubkey-file is required/],
+  ];
+  for (const [args, re] of cases) {
+    const r = runCli(args);
+    assert.equal(r.status, 1, args.join(' '));
+    assert.match(r.stderr, re, args.join(' '));
+  }
+  const replica = join(dir, 'replica');
+  assert.match(runCli(['init', '--role', 'secondary', '--data-dir', replica, '--log-pubkey-file', key + '.pub']).stdout, /created an empty secondary replica/);
+  const st = runCli(['status', '--data-dir', replica]);
+  assert.equal(st.status, 0);
+  assert.match(st.stdout, /^role: +secondary\nepoch: +0\n.*leaves stored: 0\n.*largest signed head seen: +none \(cannot be promoted without --force-promote\)/s);
+  assert.match(runCli(['status', '--data-dir', data]).stdout, /role: +primary\n(.|\n)*latest signed tree head: +size 0, root e3b0c442.*\(\d+s ago\)/);
+  assert.match(runCli(['serve', '--data-dir', replica, '--key-file', key]).stderr, /holds a secondary's replica. To make this node the log's primary \(failover\), stop the old primary and start with --promote/);
+  assert.match(runCli(['serve', '--data-dir', replica, '--key-file', key, '--promote']).stderr, /never seen a tree head signed by the log/);
+
+  // The config file form: a list of [[primary.secondary]] tables.
+  const cfg = join(dir, 'config.toml');
+  writeFileSync(cfg, `data-dir = "${data}"\nkey-file = "${key}"\nexternal-endpoint = "127.0.0.1:0"\ninternal-endpoint = "127.0.0.1:0"\n[primary]\nreplication-quorum = 1\n[[primary.secondary]]\nurl = "http://127.0.0.1:9"\npubkey-file = "${sec}.pub"\n[[primary.secondary]]\nurl = "http://127.0.0.1:10"\npubkey-file = "${key}.pub"\n`);
+  const srv = await startServer(['--config', cfg]);
+  t.after(() => srv.stop('SIGKILL'));
+  await srv.stop('SIGTERM');
+  assert.match(srv.stderr(), /primary started .*secondaries=2 replication_quorum=1/);
+  writeFileSync(cfg, `[[primary.secondary]]\nurl = "http://a"\npubkey = "x"\n`);
+  assert.match(runCli(['serve', '--config', cfg]).stderr, /\[\[primary.secondary\]\] #1: unknown setting pubkey \(want url and pubkey-file\)/);
+});
+
 test('the example config files are valid', () => {
-  for (const f of ['config/primary.toml', 'config/local.toml']) {
+  for (const f of ['config/primary.toml', 'config/local.toml', 'config/secondary.toml']) {
     const r = runCli(['serve', '--config', f, '--help']);
     assert.equal(r.status, 0, `${f}: ${r.stderr}`);
   }
