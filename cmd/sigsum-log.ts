@@ -14,6 +14,7 @@ import { dataDirStatus, formatStatus } from '../src/storage/status.js';
 import { startPrimary } from '../src/primary/node.js';
 import type { SecondaryConfig } from '../src/primary/replication.js';
 import { startSecondary } from '../src/secondary/node.js';
+import { parsePolicy, type Policy } from '../src/sigsum/policy.js';
 import { systemClock } from '../src/util/clock.js';
 import { Logger, parseLevel } from '../src/util/logger.js';
 import { VERSION } from '../src/version.js';
@@ -40,6 +41,9 @@ const SERVE: SettingDef[] = [
   { name: 'secondary-url', kind: 'string', section: 'primary', multiple: true, help: "internal URL of a secondary, with its URL prefix (repeat, paired in order with --secondary-pubkey-file; config: [[primary.secondary]] url, pubkey-file)" },
   { name: 'secondary-pubkey-file', kind: 'string', section: 'primary', multiple: true, help: "the secondary's public key (repeat, one per --secondary-url)" },
   { name: 'replication-quorum', kind: 'int', section: 'primary', help: 'how many secondaries must hold a leaf before it is signed (default: all of them)' },
+  { name: 'policy-file', kind: 'string', section: 'primary', help: "sigsum policy: the witnesses (those with a URL are asked to cosign) and the quorum a tree head needs before it is published" },
+  { name: 'witness-timeout', kind: 'duration', section: 'primary', default: '5s', help: 'deadline of each request to a witness' },
+  { name: 'publish-without-quorum', kind: 'bool', section: 'primary', help: "publish every signed tree head at once and add cosignatures as they arrive (log-go's behaviour) instead of waiting for the policy's quorum" },
   { name: 'promote', kind: 'bool', help: "turn this secondary's replica into the log's primary (failover; needs the log key as --key-file)" },
   { name: 'force-promote', kind: 'bool', help: 'with --promote: promote even if the replica is smaller than the last tree head the log signed (rolls the log back)' },
   { name: 'primary-url', kind: 'string', section: 'secondary', help: "secondary: the primary's internal URL, with its URL prefix" },
@@ -133,7 +137,16 @@ async function init(v: Values): Promise<number> {
   return 0;
 }
 
-const PRIMARY_ONLY = ['secondary-url', 'secondary-pubkey-file', 'replication-quorum', 'promote', 'force-promote'];
+const PRIMARY_ONLY = ['secondary-url', 'secondary-pubkey-file', 'replication-quorum', 'promote', 'force-promote', 'policy-file', 'publish-without-quorum'];
+
+function loadPolicy(path: string): Policy {
+  try {
+    return parsePolicy(readText(path, 'policy-file'));
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    throw new CliError(`--policy-file ${path}: ${(e as Error).message}`);
+  }
+}
 const SECONDARY_ONLY = ['primary-url', 'log-pubkey-file', 'log-url'];
 
 function secondariesOf(v: Values): SecondaryConfig[] {
@@ -191,6 +204,10 @@ async function serve(v: Values): Promise<number> {
       resignPeriod: Number(v['resign-interval']),
       secondaries: secondariesOf(v),
       replicationQuorum: v['replication-quorum'] === undefined ? undefined : Number(v['replication-quorum']),
+      witnesses:
+        typeof v['policy-file'] === 'string'
+          ? { policy: loadPolicy(v['policy-file']), gate: v['publish-without-quorum'] !== true, timeoutMs: Number(v['witness-timeout']) }
+          : undefined,
       promote: v.promote
         ? { force: v['force-promote'] === true, progress: tty ? (done, total) => process.stderr.write(`\rchecking replica: ${done}/${total} leaves`) : undefined }
         : undefined,

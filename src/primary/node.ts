@@ -17,6 +17,7 @@ import { PrimaryLog } from './primary-log.js';
 import { defaultSequencerOptions } from './sequencer.js';
 import { promoteReplica } from './promote.js';
 import { Replication, type SecondaryConfig } from './replication.js';
+import type { Policy } from '../sigsum/policy.js';
 
 export interface PrimaryNodeConfig {
   dataDir: string;
@@ -33,6 +34,8 @@ export interface PrimaryNodeConfig {
   replicationQuorum?: number;
   /** Deadline of each request to a secondary (ms). */
   peerTimeout: number;
+  /** Witnesses and publication: the policy (witnesses with URLs are asked), whether to wait for its quorum, per-request timeout (ms). */
+  witnesses?: { policy: Policy; gate: boolean; timeoutMs: number };
   /** Turn a secondary's replica into the primary (failover), see promote.ts. */
   promote?: { force: boolean; progress?: (done: number, total: number) => void };
   clock: Clock;
@@ -71,6 +74,7 @@ export async function startPrimary(cfg: PrimaryNodeConfig): Promise<PrimaryNode>
       clock: cfg.clock,
       logger: cfg.logger,
       replication,
+      witnesses: cfg.witnesses,
     });
   } catch (e) {
     dd.close();
@@ -101,6 +105,8 @@ export async function startPrimary(cfg: PrimaryNodeConfig): Promise<PrimaryNode>
     epoch: dd.store.epoch,
     secondaries: cfg.secondaries.length,
     replication_quorum: log.replication?.quorum ?? 0,
+    witnesses: log.cosigner?.statuses().length ?? 0,
+    publication: log.cosigner ? (log.cosigner.gate ? `after the witness quorum "${cfg.witnesses!.policy.quorumName}"` : 'at once') : 'at once, no witnesses',
   });
   if (!log.replication) {
     cfg.logger.warning('no secondary configured: tree heads are signed as soon as leaves are on this one disk. This is a test setup without protection against data loss; production logs need --secondary-url/--secondary-pubkey-file');

@@ -4,9 +4,11 @@
 //   committed  - latest signed tree head, durable in storage; written only by
 //                rotate(). Decides add-leaf 200 (leaf index < committed.size)
 //                versus 202.
-//   published  - what every read is bounded by; written only by rotate(),
-//                after committed. With witnesses (a later step) it is the
-//                committed head plus the cosignatures collected for it.
+//   published  - what every read is bounded by; written only by publish(),
+//                which rotate() calls directly without witnesses, and the
+//                Cosigner calls once a head has its cosignatures (or at once
+//                when publication does not wait for a quorum). Persisted, so
+//                a restart serves the same cosigned head.
 //   sequencer  - pool of accepted leaves, committed in batches (sequencer.ts).
 //   replication - per-secondary status, written only inside rotate().
 //
@@ -17,7 +19,9 @@
 // shrinks.
 import { parseAddLeafRequest, leafOfRequest, verifyLeafSignatureAsync, type AddLeafRequest } from '../sigsum/leaf.js';
 import { verifyConsistency } from '../sigsum/merkle.js';
-import { formatCosignedTreeHead, signTreeHead, treeHeadsEqual, type CosignedTreeHead } from '../sigsum/treehead.js';
+import { formatCosignedTreeHead, parseCosignedTreeHead, signTreeHead, treeHeadsEqual, verifyTreeHead, type CosignedTreeHead } from '../sigsum/treehead.js';
+import { STATE_KEYS } from '../storage/store.js';
+import { Cosigner, type CosignerOptions } from '../witness/cosigner.js';
 import type { Signer } from '../sigsum/crypto.js';
 import { bytesEqual, toHex, type Hash } from '../sigsum/types.js';
 import type { LogStore, StoredTreeHead } from '../storage/store.js';
@@ -38,6 +42,8 @@ export interface PrimaryOptions {
   verifyLeaf?: typeof verifyLeafSignatureAsync;
   /** Secondaries that must hold leaves before they are signed; none = a single node without protection against data loss. */
   replication?: Replication;
+  /** Witness cosigning and publication policy; none = publish every signed head at once without cosignatures. */
+  witnesses?: Omit<CosignerOptions, 'clock' | 'logger'>;
 }
 
 export type AddLeafOutcome =
@@ -51,6 +57,7 @@ export class PrimaryLog {
   private published: CosignedTreeHead;
   private publishedBody: string;
   private readonly sequencer: Sequencer;
+  readonly cosigner: Cosigner | undefined;
   private readonly verifyLeaf: typeof verifyLeafSignatureAsync;
   private timer: NodeJS.Timeout | undefined;
   private rotating: Promise<void> | undefined;
@@ -67,8 +74,11 @@ export class PrimaryLog {
     if (!latest) throw new Error('no signed tree head in storage');
     if (toHex(signer.publicKey) !== store.logPublicKeyHex) throw new Error('signing key does not match the stored log key');
     this.committed = latest;
-    this.published = { ...latest, cosignatures: [] };
+    this.published = this.loadPublished() ?? { ...latest, cosignatures: [] };
     this.publishedBody = formatCosignedTreeHead(this.published);
+    this.cosigner = opts.witnesses
+      ? new Cosigner(signer.publicKey, store, { ...opts.witnesses, clock: opts.clock, logger: opts.logger }, cth => this.publish(cth), this.published)
+      : undefined;
     this.verifyLeaf = opts.verifyLeaf ?? verifyLeafSignatureAsync;
     this.sequencer = new Sequencer(store, { ...defaultSequencerOptions, ...opts.sequencer }, opts.logger);
   }
@@ -181,7 +191,8 @@ export class PrimaryLog {
       const now = this.opts.clock.now();
       this.store.storeTreeHead(sth, now);
       this.committed = { ...sth, signedAt: now };
-      this.publish({ ...sth, cosignatures: [] });
+      if (this.cosigner) this.cosigner.offer(sth);
+      else this.publish({ ...sth, cosignatures: [] });
       this.recovered(size);
       if (size !== prev.size) this.opts.logger.debug('signed tree head', { size, root_hash: toHex(sth.rootHash) });
     } catch (e) {
@@ -216,8 +227,28 @@ export class PrimaryLog {
   }
 
   private publish(cth: CosignedTreeHead): void {
+    const body = formatCosignedTreeHead(cth);
+    if (body === this.publishedBody) return;
+    this.store.setState({ [STATE_KEYS.publishedTreeHead]: body });
     this.published = cth;
-    this.publishedBody = formatCosignedTreeHead(cth);
+    this.publishedBody = body;
+  }
+
+  /** The published head saved before a restart (or by this node as a secondary), if it still fits the stored tree. */
+  private loadPublished(): CosignedTreeHead | undefined {
+    const text = this.store.getState(STATE_KEYS.publishedTreeHead);
+    if (!text) return undefined;
+    try {
+      const cth = parseCosignedTreeHead(text);
+      if (verifyTreeHead(this.signer.publicKey, cth) && cth.size <= this.committed.size && bytesEqual(this.store.rootAt(cth.size), cth.rootHash)) {
+        const known = this.opts.witnesses ? new Set(this.opts.witnesses.policy.witnesses.map(w => w.keyHash)) : undefined;
+        return { ...cth, cosignatures: known ? cth.cosignatures.filter(c => known.has(toHex(c.keyHash))) : cth.cosignatures };
+      }
+    } catch {
+      // fall through
+    }
+    this.opts.logger.warning('ignoring the stored published tree head: it does not match the signed tree');
+    return undefined;
   }
 
   /** Stops timers, commits the pool, signs what is durable, leaves storage open. */
@@ -226,6 +257,7 @@ export class PrimaryLog {
     if (this.timer) clearTimeout(this.timer);
     this.sequencer.stop();
     if (this.rotating) await this.rotating;
+    await this.cosigner?.stop();
     try {
       this.sequencer.flushAll();
     } catch (e) {

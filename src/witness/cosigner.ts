@@ -1,0 +1,228 @@
+// Collects witness cosignatures for the primary's signed tree heads and
+// decides what gets published.
+//
+// Every witness with a URL in the policy has its own worker that always works
+// on the newest head offered: if it is busy when a new head arrives, the new
+// head waits (replacing any older waiting one), so a slow or dead witness
+// never holds up signing, add-leaf 200s or the other witnesses. Each
+// cosignature is added to the set of the head it is for.
+//
+// Publication (log.md §3.1 "should wait"): by default a head is published
+// once the policy's quorum has cosigned it (the newest such head wins), and
+// later cosignatures for the published head are added to it (surplus and
+// fresh ones). With `quorum none`, or with gate = false (log-go's behaviour),
+// every signed head is published at once and cosignatures are added as they
+// arrive.
+//
+// Mutable state, on the event loop: heads (recent heads and their
+// cosignatures), per-worker memory/status. memory is persisted in the store
+// (state "witness_state") after each change.
+import type { Cosignature, CosignedTreeHead, SignedTreeHead } from '../sigsum/treehead.js';
+import { quorumSatisfied, quorumTrivial, type Policy } from '../sigsum/policy.js';
+import { bytesEqual, toHex, type PublicKey } from '../sigsum/types.js';
+import type { LogStore } from '../storage/store.js';
+import type { Clock } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
+import { WitnessClient, WitnessError, type WitnessMemory } from './witness-client.js';
+
+export const WITNESS_STATE_KEY = 'witness_state';
+
+export interface CosignerOptions {
+  policy: Policy;
+  /** Publish only heads the quorum has cosigned (default); false = log-go's publish-at-once. */
+  gate: boolean;
+  timeoutMs: number;
+  maxFutureSkewMs?: number;
+  clock: Clock;
+  logger: Logger;
+}
+
+export interface WitnessStatus {
+  name: string;
+  url: string;
+  keyHash: string;
+  cosignedSize: number;
+  ok: boolean | undefined; // undefined: not asked yet
+  error?: string;
+  lastSuccess?: number; // unix ms
+}
+
+interface Worker {
+  client: WitnessClient;
+  memory: WitnessMemory;
+  status: WitnessStatus;
+  pending?: SignedTreeHead;
+  inflight?: SignedTreeHead;
+  running?: Promise<void>;
+  failureKind?: string;
+}
+
+interface HeadEntry {
+  sth: SignedTreeHead;
+  cosigs: Map<string, Cosignature>;
+}
+
+export class Cosigner {
+  private readonly workers: Worker[];
+  private readonly heads = new Map<number, HeadEntry>();
+  private published: CosignedTreeHead | undefined;
+  private latest: SignedTreeHead | undefined;
+  private stopped = false;
+  readonly gate: boolean;
+
+  constructor(
+    logKey: PublicKey,
+    private readonly store: LogStore,
+    private readonly opts: CosignerOptions,
+    /** Makes a head public; called with a new head or with more cosignatures for the same one. */
+    private readonly publish: (cth: CosignedTreeHead) => void,
+    current?: CosignedTreeHead,
+  ) {
+    this.gate = opts.gate && !quorumTrivial(opts.policy.quorum);
+    const saved = this.loadMemory();
+    this.workers = opts.policy.witnesses
+      .filter(w => w.url)
+      .map(w => {
+        const memory = saved[w.keyHash] ?? { size: 0, timestamp: 0n };
+        return {
+          client: new WitnessClient({ name: w.name, publicKey: w.publicKey, keyHash: w.keyHash, url: w.url! }, logKey, store, {
+            timeoutMs: opts.timeoutMs,
+            maxFutureSkewMs: opts.maxFutureSkewMs ?? 5 * 60_000,
+            clock: opts.clock,
+          }),
+          memory,
+          status: { name: w.name, url: w.url!, keyHash: w.keyHash, cosignedSize: memory.size, ok: undefined },
+        };
+      });
+    if (this.gate) {
+      const all = new Set(this.workers.map(w => w.status.keyHash));
+      if (!quorumSatisfied(opts.policy.quorum, all)) {
+        throw new Error(`the policy's quorum "${opts.policy.quorumName}" cannot be met by the witnesses that have a URL; no tree head could ever be published (add URLs, or publish without a quorum)`);
+      }
+    }
+    if (current) {
+      this.published = current;
+      this.heads.set(current.size, { sth: current, cosigs: new Map(current.cosignatures.map(c => [toHex(c.keyHash), c])) });
+    }
+  }
+
+  statuses(): readonly WitnessStatus[] {
+    return this.workers.map(w => w.status);
+  }
+
+  /** A newly signed (or re-signed) head: ask every witness for it. */
+  offer(sth: SignedTreeHead): void {
+    if (this.stopped) return;
+    this.latest = sth;
+    let entry = this.heads.get(sth.size);
+    if (!entry || !bytesEqual(entry.sth.rootHash, sth.rootHash)) {
+      entry = { sth, cosigs: new Map() };
+      this.heads.set(sth.size, entry);
+    }
+    if (!this.gate && (!this.published || sth.size >= this.published.size)) this.doPublish(entry);
+    for (const w of this.workers) {
+      w.pending = sth;
+      if (!w.running) w.running = this.run(w);
+    }
+    this.prune();
+  }
+
+  private async run(w: Worker): Promise<void> {
+    while (w.pending && !this.stopped) {
+      const sth = w.pending;
+      w.pending = undefined;
+      w.inflight = sth;
+      try {
+        const cosig = await w.client.cosign(sth, w.memory);
+        w.status.cosignedSize = w.memory.size;
+        this.saveMemory();
+        this.succeeded(w);
+        this.add(sth, w.status.keyHash, cosig);
+      } catch (e) {
+        if (w.memory.size !== w.status.cosignedSize) {
+          w.status.cosignedSize = w.memory.size; // a 409 told us the witness's size
+          this.saveMemory();
+        }
+        this.failed(w, e as Error);
+      } finally {
+        w.inflight = undefined;
+      }
+    }
+    w.running = undefined;
+  }
+
+  private succeeded(w: Worker): void {
+    if (w.status.ok === false) this.opts.logger.info('witness cosigning again', { witness: w.status.name, url: w.status.url, size: w.memory.size });
+    else if (w.status.ok === undefined) this.opts.logger.info('witness cosigned', { witness: w.status.name, size: w.memory.size });
+    w.status.ok = true;
+    w.status.error = undefined;
+    w.status.lastSuccess = this.opts.clock.now();
+    w.failureKind = undefined;
+  }
+
+  private failed(w: Worker, e: Error): void {
+    const kind = e instanceof WitnessError ? `${e.status ?? 'network'}:${e.alarming}:${e.status === undefined ? '' : e.message.slice(0, 40)}` : 'internal';
+    const fields = { witness: w.status.name, url: w.status.url, error: e.message };
+    if (e instanceof WitnessError && e.alarming) this.opts.logger.error('witness has seen a larger tree than this log signed', fields);
+    else if (kind !== w.failureKind) this.opts.logger.warning(w.status.ok === false ? 'witness failing differently' : 'witness failing', fields);
+    else this.opts.logger.debug('witness still failing', fields);
+    w.failureKind = kind;
+    w.status.ok = false;
+    w.status.error = e.message;
+  }
+
+  private add(sth: SignedTreeHead, keyHash: string, cosig: Cosignature): void {
+    const entry = this.heads.get(sth.size);
+    if (!entry || !bytesEqual(entry.sth.rootHash, sth.rootHash)) return; // superseded meanwhile
+    entry.cosigs.set(keyHash, cosig);
+    if (this.published && sth.size < this.published.size) return;
+    if (!this.gate) {
+      if (this.published && sth.size === this.published.size) this.doPublish(entry);
+      return;
+    }
+    if (quorumSatisfied(this.opts.policy.quorum, new Set(entry.cosigs.keys()))) this.doPublish(entry);
+  }
+
+  private doPublish(entry: HeadEntry): void {
+    const cosignatures = [...entry.cosigs.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, c]) => c);
+    this.published = { ...entry.sth, cosignatures };
+    this.publish(this.published);
+    this.prune();
+  }
+
+  /** Keeps only heads that can still matter: the published one, the newest, and those a witness works on. */
+  private prune(): void {
+    const keep = new Set<number>();
+    if (this.published) keep.add(this.published.size);
+    if (this.latest) keep.add(this.latest.size);
+    for (const w of this.workers) {
+      if (w.pending) keep.add(w.pending.size);
+      if (w.inflight) keep.add(w.inflight.size);
+    }
+    for (const size of this.heads.keys()) if (!keep.has(size) || (this.published && size < this.published.size)) this.heads.delete(size);
+  }
+
+  private loadMemory(): Record<string, WitnessMemory> {
+    const text = this.store.getState(WITNESS_STATE_KEY);
+    if (!text) return {};
+    try {
+      const raw = JSON.parse(text) as Record<string, { size: number; timestamp: string }>;
+      return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, { size: v.size, timestamp: BigInt(v.timestamp) }]));
+    } catch {
+      this.opts.logger.warning('ignoring unreadable stored witness state');
+      return {};
+    }
+  }
+
+  private saveMemory(): void {
+    const out: Record<string, { size: number; timestamp: string }> = {};
+    for (const w of this.workers) out[w.status.keyHash] = { size: w.memory.size, timestamp: String(w.memory.timestamp) };
+    this.store.setState({ [WITNESS_STATE_KEY]: JSON.stringify(out) });
+  }
+
+  /** Stops asking; waits for requests in flight (each bounded by the witness timeout). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all(this.workers.map(w => w.running));
+  }
+}
