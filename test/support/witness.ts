@@ -55,9 +55,14 @@ export class TestWitness {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** Its name in a policy file. */
+  get policyName(): string {
+    return this.opts.name.replace(/[^A-Za-z0-9_.-]/g, '_');
+  }
+
   /** The policy line for this witness. */
   policyLine(): string {
-    return `witness ${this.opts.name.replace(/[^A-Za-z0-9_.-]/g, '_')} ${toHex(this.publicKey)} ${this.url}\n`;
+    return `witness ${this.policyName} ${toHex(this.publicKey)} ${this.url}\n`;
   }
 
   async start(): Promise<this> {

@@ -146,7 +146,7 @@ test('the client: first cosignature, proofs from the cosigned size, 409 resync o
 
 test('2-of-3 quorum: published once two witnesses cosigned; one down goes on; two down holds; recovery; restart keeps sizes', async t => {
   const ws = await witnesses(t);
-  const policy = `log ${toHex(logSigner.publicKey)}\n${ws.map(w => w.policyLine()).join('')}group q 2 ${ws.map(w => w.opts.name.replace(/[^A-Za-z0-9_.-]/g, '_')).join(' ')}\nquorum q\n`;
+  const policy = `log ${toHex(logSigner.publicKey)}\n${ws.map(w => w.policyLine()).join('')}group q 2 ${ws.map(w => w.policyName).join(' ')}\nquorum q\n`;
   const dir = tempDir(t);
   const { log, lines } = logWith(t, dir, policy);
   await grow(log, 4, 'first');
@@ -199,7 +199,7 @@ test('2-of-3 quorum: published once two witnesses cosigned; one down goes on; tw
 test("publish-without-quorum (log-go's behaviour) and quorum none publish at once", async t => {
   const ws = await witnesses(t, 1);
   await ws[0].stop();
-  const policy = `${ws[0].policyLine()}quorum ${ws[0].opts.name.replace(/[^A-Za-z0-9_.-]/g, '_')}\n`;
+  const policy = `${ws[0].policyLine()}quorum ${ws[0].policyName}\n`;
   const open = logWith(t, tempDir(t), policy, false).log;
   await grow(open, 2, 'x');
   assert.equal(open.publishedTreeHead().size, 2);
