@@ -172,6 +172,7 @@ async function serve(v: Values): Promise<number> {
     if (v[name] !== undefined && v[name] !== false) throw new CliError(`--${name} is not a ${role} setting`);
   }
   if (v['force-promote'] && !v.promote) throw new CliError('--force-promote needs --promote');
+  if (v['publish-without-quorum'] && v['policy-file'] === undefined) throw new CliError('--publish-without-quorum needs --policy-file');
   const dir = need(v, 'data-dir');
   const keyPath = need(v, 'key-file');
   const logger = new Logger(parseLevel(String(v['log-level'])), v['log-file'] as string | undefined);

@@ -140,6 +140,10 @@ test('replication settings: roles, pairs, quorum, promotion flags and [[primary.
     [['serve', '--role', 'secondary', '--data-dir', data, '--key-file', sec, '--log-pubkey-file', key + '.pub', '--primary-url', 'http://127.0.0.1:1'], /holds a primary \(epoch 0\); a primary cannot be turned back into a secondary/],
     [['init', '--role', 'secondary', '--data-dir', join(dir, 's'), '--key-file', key], /a secondary replica is created without a key/],
     [['init', '--role', 'secondary', '--data-dir', join(dir, 's')], /--log-pubkey-file is required/],
+    [['serve', '--data-dir', data, '--key-file', key, '--publish-without-quorum'], /--publish-without-quorum needs --policy-file/],
+    [['serve', '--data-dir', data, '--key-file', key, '--policy-file', join(dir, 'nope')], /--policy-file: cannot read .*nope: ENOENT/],
+    [['serve', '--data-dir', data, '--key-file', key, '--policy-file', sec + '.pub'], /--policy-file .*sec\.key\.pub: line 1: unknown keyword "ssh-ed25519"/],
+    [['serve', '--role', 'secondary', '--data-dir', data, '--key-file', sec, '--policy-file', sec + '.pub'], /--policy-file is not a secondary setting/],
   ];
   for (const [args, re] of cases) {
     const r = runCli(args);
