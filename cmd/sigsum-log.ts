@@ -15,6 +15,8 @@ import { startPrimary } from '../src/primary/node.js';
 import type { SecondaryConfig } from '../src/primary/replication.js';
 import { startSecondary } from '../src/secondary/node.js';
 import { parsePolicy, type Policy } from '../src/sigsum/policy.js';
+import { parseRateLimitConfig, type RateLimitConfig } from '../src/ratelimit/config.js';
+import { systemTxtResolver } from '../src/ratelimit/dns.js';
 import { systemClock } from '../src/util/clock.js';
 import { Logger, parseLevel } from '../src/util/logger.js';
 import { VERSION } from '../src/version.js';
@@ -44,6 +46,8 @@ const SERVE: SettingDef[] = [
   { name: 'policy-file', kind: 'string', section: 'primary', help: "sigsum policy: the witnesses (those with a URL are asked to cosign) and the quorum a tree head needs before it is published" },
   { name: 'witness-timeout', kind: 'duration', section: 'primary', default: '5s', help: 'deadline of each request to a witness' },
   { name: 'publish-without-quorum', kind: 'bool', section: 'primary', help: "publish every signed tree head at once and add cosignatures as they arrive (log-go's behaviour) instead of waiting for the policy's quorum" },
+  { name: 'rate-limit-file', kind: 'string', section: 'primary', help: "rate limits per submitter key, token domain and public suffix (log-go's format); without it add-leaf is not rate limited" },
+  { name: 'allow-test-domain', kind: 'bool', section: 'primary', help: 'with rate limits: accept tokens for test.sigsum.org, whose key is public' },
   { name: 'promote', kind: 'bool', help: "turn this secondary's replica into the log's primary (failover; needs the log key as --key-file)" },
   { name: 'force-promote', kind: 'bool', help: 'with --promote: promote even if the replica is smaller than the last tree head the log signed (rolls the log back)' },
   { name: 'primary-url', kind: 'string', section: 'secondary', help: "secondary: the primary's internal URL, with its URL prefix" },
@@ -137,7 +141,16 @@ async function init(v: Values): Promise<number> {
   return 0;
 }
 
-const PRIMARY_ONLY = ['secondary-url', 'secondary-pubkey-file', 'replication-quorum', 'promote', 'force-promote', 'policy-file', 'publish-without-quorum'];
+const PRIMARY_ONLY = ['secondary-url', 'secondary-pubkey-file', 'replication-quorum', 'promote', 'force-promote', 'policy-file', 'publish-without-quorum', 'rate-limit-file', 'allow-test-domain'];
+
+function loadRateLimits(path: string): RateLimitConfig {
+  const text = readText(path, 'rate-limit-file');
+  try {
+    return parseRateLimitConfig(text, path);
+  } catch (e) {
+    throw new CliError(`--rate-limit-file: ${(e as Error).message}`);
+  }
+}
 
 function loadPolicy(path: string): Policy {
   try {
@@ -173,6 +186,7 @@ async function serve(v: Values): Promise<number> {
   }
   if (v['force-promote'] && !v.promote) throw new CliError('--force-promote needs --promote');
   if (v['publish-without-quorum'] && v['policy-file'] === undefined) throw new CliError('--publish-without-quorum needs --policy-file');
+  if (v['allow-test-domain'] && v['rate-limit-file'] === undefined) throw new CliError('--allow-test-domain needs --rate-limit-file');
   const dir = need(v, 'data-dir');
   const keyPath = need(v, 'key-file');
   const logger = new Logger(parseLevel(String(v['log-level'])), v['log-file'] as string | undefined);
@@ -205,6 +219,10 @@ async function serve(v: Values): Promise<number> {
       resignPeriod: Number(v['resign-interval']),
       secondaries: secondariesOf(v),
       replicationQuorum: v['replication-quorum'] === undefined ? undefined : Number(v['replication-quorum']),
+      rateLimits:
+        typeof v['rate-limit-file'] === 'string'
+          ? { config: loadRateLimits(v['rate-limit-file']), allowTestDomain: v['allow-test-domain'] === true, resolver: systemTxtResolver(), dnsTimeoutMs: 5000 }
+          : undefined,
       witnesses:
         typeof v['policy-file'] === 'string'
           ? { policy: loadPolicy(v['policy-file']), gate: v['publish-without-quorum'] !== true, timeoutMs: Number(v['witness-timeout']) }

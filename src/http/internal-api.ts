@@ -71,5 +71,5 @@ export function primaryInternalRoutes(view: PrimaryInternalView, opts: { maxRang
 }
 
 export function secondaryInternalRoutes(src: { signedReplicaHead(): SignedTreeHead }): Route<Handler>[] {
-  return [{ method: 'GET', pattern: '/get-secondary-tree-head', handler: () => ok(formatSignedTreeHead(src.signedReplicaHead())) }];
+  return [{ method: 'GET', pattern: '/get-secondary-tree-head', endpoint: 'get-secondary-tree-head', handler: () => ok(formatSignedTreeHead(src.signedReplicaHead())) }];
 }

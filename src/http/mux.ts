@@ -15,10 +15,12 @@ export interface Route<H> {
   method: 'GET' | 'POST';
   pattern: string;
   handler: H;
+  /** Name for metrics (log-go's endpoint label, e.g. "get-leaves/"); unnamed routes are not counted. */
+  endpoint?: string;
 }
 
 export type MuxResult<H> =
-  | { kind: 'handler'; handler: H; params: Params }
+  | { kind: 'handler'; handler: H; params: Params; endpoint?: string }
   | { kind: 'redirect'; location: string }
   | { kind: 'not-found' }
   | { kind: 'method-not-allowed'; allow: string[] }
@@ -103,7 +105,7 @@ export class Mux<H> {
     const found = this.matchPath(rawPath);
     if (found === 'bad') return { kind: 'bad-path' };
     const forMethod = found.filter(f => f.route.method === m).sort((a, b) => b.route.specificity - a.route.specificity);
-    if (forMethod.length > 0) return { kind: 'handler', handler: forMethod[0].route.handler, params: forMethod[0].params };
+    if (forMethod.length > 0) return { kind: 'handler', handler: forMethod[0].route.handler, params: forMethod[0].params, endpoint: forMethod[0].route.endpoint };
     if (!rawPath.endsWith('/')) {
       const withSlash = this.matchPath(rawPath + '/');
       if (withSlash !== 'bad' && withSlash.some(f => f.route.method === m && f.route.subtree)) {

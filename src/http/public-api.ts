@@ -22,7 +22,8 @@ export interface LogReadView {
 }
 
 export interface LogWriteView {
-  addLeaf(req: AddLeafRequest): Promise<AddLeafOutcome>;
+  /** `token`: the sigsum-token header value, already checked for format. */
+  addLeaf(req: AddLeafRequest, token?: string): Promise<AddLeafOutcome>;
 }
 
 export type Handler = (req: Request, params: Params) => Promise<Response> | Response;
@@ -79,10 +80,11 @@ export function leavesBody(store: LogStore, start: number, end: number): string 
 
 export function publicRoutes(view: LogReadView, writer: LogWriteView | undefined, opts: PublicApiOptions): Route<Handler>[] {
   const routes: Route<Handler>[] = [
-    { method: 'GET', pattern: '/get-tree-head', handler: () => ok(view.treeHeadBody()) },
+    { method: 'GET', pattern: '/get-tree-head', endpoint: 'get-tree-head', handler: () => ok(view.treeHeadBody()) },
     {
       method: 'GET',
       pattern: '/get-inclusion-proof/{size}/{hash}',
+      endpoint: 'get-inclusion-proof/',
       handler: (_req, p) => {
         const size = parseInt63(p.size);
         const leafHash = parseHash(p.hash);
@@ -96,10 +98,11 @@ export function publicRoutes(view: LogReadView, writer: LogWriteView | undefined
         return ok(body);
       },
     },
-    { method: 'GET', pattern: '/get-inclusion-proof/', handler: badRequest },
+    { method: 'GET', pattern: '/get-inclusion-proof/', endpoint: 'get-inclusion-proof/', handler: badRequest },
     {
       method: 'GET',
       pattern: '/get-consistency-proof/{old}/{new}',
+      endpoint: 'get-consistency-proof/',
       handler: (_req, p) => {
         const oldSize = parseInt63(p.old);
         const newSize = parseInt63(p.new);
@@ -112,20 +115,22 @@ export function publicRoutes(view: LogReadView, writer: LogWriteView | undefined
         return ok(body);
       },
     },
-    { method: 'GET', pattern: '/get-consistency-proof/', handler: badRequest },
+    { method: 'GET', pattern: '/get-consistency-proof/', endpoint: 'get-consistency-proof/', handler: badRequest },
     {
       method: 'GET',
       pattern: '/get-leaves/{start}/{end}',
+      endpoint: 'get-leaves/',
       handler: (_req, p) => {
         const { start, end } = leafRange(p, view.publishedSize(), true, opts.maxRange);
         return ok(leavesBody(view.store, start, end));
       },
     },
-    { method: 'GET', pattern: '/get-leaves/', handler: badRequest },
+    { method: 'GET', pattern: '/get-leaves/', endpoint: 'get-leaves/', handler: badRequest },
   ];
   routes.push({
     method: 'POST',
     pattern: '/add-leaf',
+    endpoint: 'add-leaf',
     handler: async req => {
       const body = await readBody(req, opts.maxAddLeafBody);
       let leafReq: AddLeafRequest;
@@ -144,7 +149,7 @@ export function publicRoutes(view: LogReadView, writer: LogWriteView | undefined
         }
       }
       if (!writer) throw new HttpError(404, 'not primary');
-      const outcome = await writer.addLeaf(leafReq);
+      const outcome = await writer.addLeaf(leafReq, token ?? undefined);
       switch (outcome.status) {
         case 200:
           return empty200();

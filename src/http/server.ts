@@ -7,7 +7,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from '../util/logger.js';
-import { Mux, type Route } from './mux.js';
+import { Mux, type MuxResult, type Route } from './mux.js';
 import type { Handler } from './public-api.js';
 import { HttpError, apiError, plainError, redirect } from './respond.js';
 
@@ -31,32 +31,45 @@ function rawTarget(req: Request, target: string | undefined): { path: string; qu
   return q < 0 ? { path: target, query: '' } : { path: target.slice(0, q), query: target.slice(q) };
 }
 
-export function dispatcher(mux: Mux<Handler>, logger: Logger): (req: Request, target?: string) => Promise<Response> {
+/** Observes every request that reached a named route (metrics). */
+export type RequestObserver = (endpoint: string, status: number, seconds: number) => void;
+
+/**
+ * The request pipeline: routing, error framing, and a middleware that logs
+ * one line per request at debug and reports named endpoints to `observe`.
+ */
+export function dispatcher(mux: Mux<Handler>, logger: Logger, observe?: RequestObserver): (req: Request, target?: string) => Promise<Response> {
   return async (req: Request, target?: string) => {
+    const started = performance.now();
     const { path: rawPath, query } = rawTarget(req, target);
     const m = mux.match(req.method, rawPath, query);
-    switch (m.kind) {
-      case 'redirect':
-        return redirect(m.location);
-      case 'not-found':
-        return plainError(404, '404 page not found\n');
-      case 'method-not-allowed':
-        return plainError(405, 'Method Not Allowed\n', { allow: m.allow.join(', ') });
-      case 'bad-path':
-        return apiError(400, 'Bad Request');
-      case 'handler':
-        try {
-          return await m.handler(req, m.params);
-        } catch (e) {
-          if (e instanceof HttpError) {
-            logger.debug('request failed', { path: rawPath, status: e.status, error: e.message });
-            return apiError(e.status, e.message);
-          }
-          logger.error('internal error serving request', { path: rawPath, error: (e as Error).stack ?? String(e) });
-          return plainError(500, `${(e as Error).message}\n`);
-        }
-    }
+    const res = await route(m, req, rawPath, logger);
+    const seconds = (performance.now() - started) / 1000;
+    if (m.kind === 'handler' && m.endpoint && observe) observe(m.endpoint, res.status, seconds);
+    if (logger.enabled('debug')) logger.debug('request', { method: req.method, path: rawPath, status: res.status, ms: Math.round(seconds * 1e4) / 10 });
+    return res;
   };
+}
+
+async function route(m: MuxResult<Handler>, req: Request, rawPath: string, logger: Logger): Promise<Response> {
+  switch (m.kind) {
+    case 'redirect':
+      return redirect(m.location);
+    case 'not-found':
+      return plainError(404, '404 page not found\n');
+    case 'method-not-allowed':
+      return plainError(405, 'Method Not Allowed\n', { allow: m.allow.join(', ') });
+    case 'bad-path':
+      return apiError(400, 'Bad Request');
+    case 'handler':
+      try {
+        return await m.handler(req, m.params);
+      } catch (e) {
+        if (e instanceof HttpError) return apiError(e.status, e.message);
+        logger.error('internal error serving request', { path: rawPath, error: (e as Error).stack ?? String(e) });
+        return plainError(500, `${(e as Error).message}\n`);
+      }
+  }
 }
 
 export interface Listener {

@@ -18,6 +18,13 @@ import { defaultSequencerOptions } from './sequencer.js';
 import { promoteReplica } from './promote.js';
 import { Replication, type SecondaryConfig } from './replication.js';
 import type { Policy } from '../sigsum/policy.js';
+import { Metrics } from '../metrics/metrics.js';
+import { registerPrimaryGauges } from '../metrics/node-gauges.js';
+import { opsRoutes } from '../http/ops-api.js';
+import type { RateLimitConfig } from '../ratelimit/config.js';
+import type { TxtResolver } from '../ratelimit/dns.js';
+import { RateLimiter } from '../ratelimit/limiter.js';
+import { TokenVerifier } from '../ratelimit/token-verifier.js';
 
 export interface PrimaryNodeConfig {
   dataDir: string;
@@ -36,6 +43,8 @@ export interface PrimaryNodeConfig {
   peerTimeout: number;
   /** Witnesses and publication: the policy (witnesses with URLs are asked), whether to wait for its quorum, per-request timeout (ms). */
   witnesses?: { policy: Policy; gate: boolean; timeoutMs: number };
+  /** Rate limits (parsed rate-limit file) and the token verifier's DNS resolver. */
+  rateLimits?: { config: RateLimitConfig; allowTestDomain: boolean; resolver: TxtResolver; dnsTimeoutMs: number };
   /** Turn a secondary's replica into the primary (failover), see promote.ts. */
   promote?: { force: boolean; progress?: (done: number, total: number) => void };
   clock: Clock;
@@ -44,6 +53,7 @@ export interface PrimaryNodeConfig {
 
 export interface PrimaryNode {
   log: PrimaryLog;
+  metrics: Metrics;
   external: Listener;
   internal: Listener;
   stop(): Promise<void>;
@@ -53,6 +63,7 @@ export const MAX_ADD_LEAF_BODY = 4096;
 
 export async function startPrimary(cfg: PrimaryNodeConfig): Promise<PrimaryNode> {
   const dd = openDataDir(cfg.dataDir, { logPublicKey: cfg.signer.publicKey });
+  const metrics = new Metrics();
   let log: PrimaryLog;
   try {
     if (cfg.promote) {
@@ -75,6 +86,11 @@ export async function startPrimary(cfg: PrimaryNodeConfig): Promise<PrimaryNode>
       logger: cfg.logger,
       replication,
       witnesses: cfg.witnesses,
+      metrics,
+      limits: cfg.rateLimits && {
+        limiter: new RateLimiter(cfg.rateLimits.config, dd.store, { clock: cfg.clock, allowTestDomain: cfg.rateLimits.allowTestDomain }),
+        tokens: new TokenVerifier(cfg.signer.publicKey, cfg.rateLimits.resolver, { timeoutMs: cfg.rateLimits.dnsTimeoutMs, clock: cfg.clock }),
+      },
     });
   } catch (e) {
     dd.close();
@@ -85,11 +101,24 @@ export async function startPrimary(cfg: PrimaryNodeConfig): Promise<PrimaryNode>
     ...mount(prefix, publicRoutes(log, log, { maxRange: cfg.maxRange, maxAddLeafBody: MAX_ADD_LEAF_BODY })),
     ...(infoRoutes({ role: 'primary', publicKey: cfg.signer.publicKey, urlPrefix: prefix, publishedSize: () => log.publishedSize(), status: () => log.lastRotationError }) as Route<Handler>[]),
   ]);
-  const internalMux = new Mux<Handler>(mount(prefix, primaryInternalRoutes(log, { maxRange: cfg.maxRange })));
+  registerPrimaryGauges(metrics, log, cfg.clock);
+  let stopping: Promise<void> | undefined;
+  const health = () => ({
+    ready: stopping === undefined,
+    lines: [
+      `role primary, epoch ${log.epoch()}`,
+      `published tree size ${log.publishedSize()}, signed tree size ${log.committedTreeHead().size}, local tree size ${log.store.size()}`,
+      ...(log.lastRotationError ? [`warning: not signing: ${log.lastRotationError}`] : []),
+      ...(log.replication?.statuses().filter(s => !s.ok).map(s => `warning: secondary ${s.url}: ${s.error ?? 'not asked yet'}`) ?? []),
+      ...(log.cosigner?.statuses().filter(s => s.ok === false).map(s => `warning: witness ${s.name}: ${s.error}`) ?? []),
+      ...(stopping ? ['shutting down'] : []),
+    ],
+  });
+  const internalMux = new Mux<Handler>([...mount(prefix, primaryInternalRoutes(log, { maxRange: cfg.maxRange })), ...opsRoutes(metrics, health)]);
   let external: Listener | undefined;
   let internal: Listener | undefined;
   try {
-    external = await listen(cfg.externalEndpoint, dispatcher(publicMux, cfg.logger));
+    external = await listen(cfg.externalEndpoint, dispatcher(publicMux, cfg.logger, (e, st, sec) => metrics.request(e, st, sec)));
     internal = await listen(cfg.internalEndpoint, dispatcher(internalMux, cfg.logger));
   } catch (e) {
     await external?.close();
@@ -105,15 +134,16 @@ export async function startPrimary(cfg: PrimaryNodeConfig): Promise<PrimaryNode>
     epoch: dd.store.epoch,
     secondaries: cfg.secondaries.length,
     replication_quorum: log.replication?.quorum ?? 0,
+    rate_limits: cfg.rateLimits ? 'on' : 'off',
     witnesses: log.cosigner?.statuses().length ?? 0,
     publication: log.cosigner ? (log.cosigner.gate ? `after the witness quorum "${cfg.witnesses!.policy.quorumName}"` : 'at once') : 'at once, no witnesses',
   });
   if (!log.replication) {
     cfg.logger.warning('no secondary configured: tree heads are signed as soon as leaves are on this one disk. This is a test setup without protection against data loss; production logs need --secondary-url/--secondary-pubkey-file');
   }
-  let stopping: Promise<void> | undefined;
   return {
     log,
+    metrics,
     external,
     internal,
     stop() {

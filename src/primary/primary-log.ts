@@ -29,6 +29,10 @@ import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { Sequencer, defaultSequencerOptions, type SequencerOptions } from './sequencer.js';
 import type { Replication } from './replication.js';
+import type { RateLimiter } from '../ratelimit/limiter.js';
+import type { TokenVerifier } from '../ratelimit/token-verifier.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { sha256 } from '../sigsum/crypto.js';
 
 export interface PrimaryOptions {
   /** Milliseconds between rotations (tree-head signing rounds). */
@@ -43,13 +47,18 @@ export interface PrimaryOptions {
   /** Secondaries that must hold leaves before they are signed; none = a single node without protection against data loss. */
   replication?: Replication;
   /** Witness cosigning and publication policy; none = publish every signed head at once without cosignatures. */
-  witnesses?: Omit<CosignerOptions, 'clock' | 'logger'>;
+  witnesses?: Omit<CosignerOptions, 'clock' | 'logger' | 'metrics'>;
+  /** Rate limits and the submit-token verifier; none = no limits (tokens only format-checked). */
+  limits?: { limiter: RateLimiter; tokens: TokenVerifier };
+  metrics?: Metrics;
 }
 
 export type AddLeafOutcome =
   | { status: 200 } // in the committed tree
   | { status: 202 } // accepted, not yet committed
+  | { status: 400; message: string } // token did not verify
   | { status: 403; message: string }
+  | { status: 429; message: string }
   | { status: 503; message: string };
 
 export class PrimaryLog {
@@ -64,6 +73,8 @@ export class PrimaryLog {
   private stopped = false;
   /** Last rotation failure, for status pages and metrics; cleared on success. */
   lastRotationError: string | undefined;
+  /** Unix ms when the published head last changed (new head or new cosignatures). */
+  publishedAt: number;
 
   constructor(
     readonly store: LogStore,
@@ -76,11 +87,16 @@ export class PrimaryLog {
     this.committed = latest;
     this.published = this.loadPublished() ?? { ...latest, cosignatures: [] };
     this.publishedBody = formatCosignedTreeHead(this.published);
+    this.publishedAt = opts.clock.now();
     this.cosigner = opts.witnesses
-      ? new Cosigner(signer.publicKey, store, { ...opts.witnesses, clock: opts.clock, logger: opts.logger }, cth => this.publish(cth), this.published)
+      ? new Cosigner(signer.publicKey, store, { ...opts.witnesses, clock: opts.clock, logger: opts.logger, metrics: opts.metrics }, cth => this.publish(cth), this.published)
       : undefined;
     this.verifyLeaf = opts.verifyLeaf ?? verifyLeafSignatureAsync;
-    this.sequencer = new Sequencer(store, { ...defaultSequencerOptions, ...opts.sequencer }, opts.logger);
+    this.sequencer = new Sequencer(store, { ...defaultSequencerOptions, ...opts.sequencer }, opts.logger, (_size, leaves, seconds) => {
+      opts.metrics?.batchSize.observe(leaves);
+      opts.metrics?.commitSeconds.observe(seconds);
+      this.flushLimits();
+    });
   }
 
   get publicKey() {
@@ -121,16 +137,55 @@ export class PrimaryLog {
    * check: identical bytes were verified when first accepted), then verify off
    * the event loop, then pool.
    */
-  async addLeaf(req: AddLeafRequest): Promise<AddLeafOutcome> {
+  async addLeaf(req: AddLeafRequest, token?: string): Promise<AddLeafOutcome> {
     const { leaf, leafHash, checksum } = leafOfRequest(req);
     const known = this.lookup(leafHash);
     if (known) return known;
-    if (!(await this.verifyLeaf(req.publicKey, checksum, req.signature))) return { status: 403, message: 'invalid signature' };
+    let release = () => {};
+    if (this.opts.limits) {
+      const { limiter, tokens } = this.opts.limits;
+      let domain: string | undefined;
+      if (token !== undefined) {
+        try {
+          domain = await tokens.verify(token);
+        } catch (e) {
+          this.opts.metrics?.tokenFailures.inc({ reason: (e as { reason?: string }).reason ?? 'other' });
+          return { status: 400, message: `token: ${(e as Error).message}` };
+        }
+      }
+      const d = limiter.reserve(toHex(sha256(req.publicKey)), domain);
+      if (!d.ok) {
+        this.opts.metrics?.rateLimited.inc({ limit: d.limit });
+        return { status: 429, message: d.message };
+      }
+      release = d.release;
+    }
+    if (!(await this.verifyLeaf(req.publicKey, checksum, req.signature))) {
+      release();
+      return { status: 403, message: 'invalid signature' };
+    }
     const again = this.lookup(leafHash); // a concurrent request may have added it meanwhile
-    if (again) return again;
-    if (this.stopped) return { status: 503, message: 'log is shutting down' };
-    if (!this.sequencer.add({ leaf, leafHash })) return { status: 503, message: 'too many pending leaves, retry later' };
+    if (again) {
+      release();
+      return again;
+    }
+    if (this.stopped) {
+      release();
+      return { status: 503, message: 'log is shutting down' };
+    }
+    if (!this.sequencer.add({ leaf, leafHash })) {
+      release();
+      return { status: 503, message: 'too many pending leaves, retry later' };
+    }
     return { status: 202 };
+  }
+
+  private flushLimits(): void {
+    try {
+      this.opts.limits?.limiter.flush();
+    } catch (e) {
+      this.opts.logger.error('could not store rate-limit counters', { error: (e as Error).message });
+    }
   }
 
   /** Parses and submits a raw add-leaf body (convenience for tests and tools). */
@@ -232,6 +287,7 @@ export class PrimaryLog {
     this.store.setState({ [STATE_KEYS.publishedTreeHead]: body });
     this.published = cth;
     this.publishedBody = body;
+    this.publishedAt = this.opts.clock.now();
   }
 
   /** The published head saved before a restart (or by this node as a secondary), if it still fits the stored tree. */
@@ -266,5 +322,6 @@ export class PrimaryLog {
     this.stopped = false;
     await this.rotateOnce();
     this.stopped = true;
+    this.flushLimits();
   }
 }

@@ -33,8 +33,8 @@ export class Sequencer {
     private readonly store: LogStore,
     private readonly opts: SequencerOptions,
     private readonly logger: Logger,
-    /** Called after every successful commit with the new durable size. */
-    private readonly onCommit: (size: number) => void = () => {},
+    /** Called after every successful commit: new durable size, leaves committed, seconds the commit took. */
+    private readonly onCommit: (size: number, leaves: number, seconds: number) => void = () => {},
   ) {}
 
   get pending(): number {
@@ -86,6 +86,7 @@ export class Sequencer {
       if (batch.length >= this.opts.maxBatch) break;
     }
     let size: number;
+    const started = performance.now();
     try {
       size = this.store.append(batch);
     } catch (e) {
@@ -97,7 +98,7 @@ export class Sequencer {
     this.failing = false;
     for (const l of batch) this.pool.delete(hashKey(l.leafHash));
     this.logger.debug('committed batch', { leaves: batch.length, size });
-    this.onCommit(size);
+    this.onCommit(size, batch.length, (performance.now() - started) / 1000);
     return this.pool.size > 0;
   }
 

@@ -16,6 +16,9 @@ import { dispatcher, listen, mount, normalizePrefix, type Listener } from '../ht
 import { MAX_ADD_LEAF_BODY } from '../primary/node.js';
 import { PrimaryClient } from './primary-client.js';
 import { defaultSecondaryOptions, SecondaryLog } from './secondary-log.js';
+import { Metrics } from '../metrics/metrics.js';
+import { registerSecondaryGauges } from '../metrics/node-gauges.js';
+import { opsRoutes } from '../http/ops-api.js';
 
 export interface SecondaryNodeConfig {
   dataDir: string;
@@ -39,6 +42,7 @@ export interface SecondaryNodeConfig {
 
 export interface SecondaryNode {
   log: SecondaryLog;
+  metrics: Metrics;
   external: Listener;
   internal: Listener;
   stop(): Promise<void>;
@@ -66,12 +70,26 @@ export async function startSecondary(cfg: SecondaryNodeConfig): Promise<Secondar
     ...mount(prefix, publicRoutes(log, undefined, { maxRange: cfg.maxRange, maxAddLeafBody: MAX_ADD_LEAF_BODY })),
     ...(infoRoutes({ role: 'secondary', publicKey: cfg.logPublicKey, urlPrefix: prefix, publishedSize: () => log.publishedSize(), status: () => log.status() }) as Route<Handler>[]),
   ]);
-  const internalMux = new Mux<Handler>(mount(prefix, secondaryInternalRoutes(log)));
+  const metrics = new Metrics();
+  registerSecondaryGauges(metrics, log);
+  let stopping: Promise<void> | undefined;
+  const health = () => ({
+    ready: stopping === undefined && !log.halted && log.publishedTreeHead() !== undefined,
+    lines: [
+      `role secondary, epoch ${dd.store.epoch}`,
+      `replica size ${dd.store.size()}, primary size ${log.upstreamSize}, published tree size ${log.publishedSize()}`,
+      ...(log.publishedTreeHead() ? [] : ['no verified tree head yet']),
+      ...(log.status() ? [log.status()!] : []),
+      ...(stopping ? ['shutting down'] : []),
+    ],
+  });
+  const observe = (e: string, st: number, sec: number) => metrics.request(e, st, sec);
+  const internalMux = new Mux<Handler>([...mount(prefix, secondaryInternalRoutes(log)), ...opsRoutes(metrics, health)]);
   let external: Listener | undefined;
   let internal: Listener | undefined;
   try {
-    external = await listen(cfg.externalEndpoint, dispatcher(publicMux, cfg.logger));
-    internal = await listen(cfg.internalEndpoint, dispatcher(internalMux, cfg.logger));
+    external = await listen(cfg.externalEndpoint, dispatcher(publicMux, cfg.logger, observe));
+    internal = await listen(cfg.internalEndpoint, dispatcher(internalMux, cfg.logger, observe));
   } catch (e) {
     await external?.close();
     dd.close();
@@ -87,9 +105,9 @@ export async function startSecondary(cfg: SecondaryNodeConfig): Promise<Secondar
     replica_size: dd.store.size(),
     epoch: dd.store.epoch,
   });
-  let stopping: Promise<void> | undefined;
   return {
     log,
+    metrics,
     external,
     internal,
     stop() {

@@ -5,6 +5,7 @@
 //                                           epoch, created_at
 //   state(key, value)                      small values owned by the node
 //                                           (published head, witness sizes)
+//   rate_counts(counter, hour, count)       rate-limit counters, hourly
 //   leaves(idx PK, leaf_hash UNIQUE, leaf)  leaves in sequence order; the
 //                                           unique index answers dedup and
 //                                           get-inclusion-proof by hash
@@ -23,7 +24,7 @@ import { existsSync } from 'node:fs';
 import { CompactRange, consistencyProof, inclusionProof, rootHash, type NodeReader } from '../sigsum/merkle.js';
 import type { SignedTreeHead } from '../sigsum/treehead.js';
 import { bytesEqual, toHex, type Hash, type Signature } from '../sigsum/types.js';
-import { FORMAT_VERSION, StorageError, type LogStore, type NewLeaf, type Role, type StoredTreeHead } from './store.js';
+import { FORMAT_VERSION, StorageError, type LogStore, type NewLeaf, type RateCount, type Role, type StoredTreeHead } from './store.js';
 
 export const DB_FILE = 'log.db';
 
@@ -34,6 +35,7 @@ CREATE UNIQUE INDEX leaves_by_hash ON leaves(leaf_hash);
 CREATE TABLE nodes(level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY(level, idx)) WITHOUT ROWID;
 CREATE TABLE tree_heads(size INTEGER PRIMARY KEY, root_hash BLOB NOT NULL, signature BLOB NOT NULL, signed_at INTEGER NOT NULL);
 CREATE TABLE state(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE rate_counts(counter TEXT NOT NULL, hour INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY(counter, hour)) WITHOUT ROWID;
 `;
 
 export interface CreateOptions {
@@ -134,6 +136,9 @@ export class SqliteStore implements LogStore {
       getState: db.prepare('SELECT value FROM state WHERE key = ?').pluck(),
       putState: db.prepare('INSERT INTO state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
       putMeta: db.prepare('UPDATE meta SET value = ? WHERE key = ?'),
+      rateSince: db.prepare('SELECT counter, hour, count FROM rate_counts WHERE hour >= ?'),
+      ratePut: db.prepare('INSERT INTO rate_counts(counter, hour, count) VALUES (?, ?, ?) ON CONFLICT(counter, hour) DO UPDATE SET count = excluded.count'),
+      ratePrune: db.prepare('DELETE FROM rate_counts WHERE hour < ?'),
       chunk: db.prepare('SELECT idx, leaf_hash, leaf FROM leaves WHERE idx >= ? ORDER BY idx LIMIT 8192'),
     };
     this.reader = (level, index) => this.readNode(level, index);
@@ -245,6 +250,17 @@ export class SqliteStore implements LogStore {
     })();
   }
 
+  rateCounts(sinceHour: number): RateCount[] {
+    return this.stmt.rateSince.all(sinceHour) as RateCount[];
+  }
+
+  saveRateCounts(rows: readonly RateCount[], pruneBeforeHour: number): void {
+    this.db.transaction(() => {
+      for (const r of rows) this.stmt.ratePut.run(r.counter, r.hour, r.count);
+      this.stmt.ratePrune.run(pruneBeforeHour);
+    })();
+  }
+
   raiseEpoch(epoch: number): void {
     if (!Number.isSafeInteger(epoch) || epoch <= this._epoch) return;
     this.stmt.putMeta.run(String(epoch), 'epoch');
@@ -297,6 +313,8 @@ function migrate(db: Database.Database, from: number): void {
     // 1 -> 2: promotion epoch and the node state table.
     1: `CREATE TABLE state(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
         INSERT INTO meta(key, value) VALUES ('epoch', '0');`,
+    // 2 -> 3: rate-limit counters.
+    2: `CREATE TABLE rate_counts(counter TEXT NOT NULL, hour INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY(counter, hour)) WITHOUT ROWID;`,
   };
   for (let v = from; v < FORMAT_VERSION; v++) {
     db.transaction(() => {

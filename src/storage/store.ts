@@ -6,7 +6,7 @@ import type { Hash } from '../sigsum/types.js';
 import type { SignedTreeHead } from '../sigsum/treehead.js';
 
 /** Version of the on-disk format written by this code; checked at open. */
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
 
 export type Role = 'primary' | 'secondary';
 
@@ -68,6 +68,10 @@ export interface LogStore {
   /** Small durable values (published head, witness state), by key. */
   getState(key: string): string | undefined;
   setState(values: Record<string, string>): void;
+  /** Rate-limit counters per (counter, hour) since `sinceHour` (hours since the epoch). */
+  rateCounts(sinceHour: number): RateCount[];
+  /** Stores counters (absolute values) and drops those older than `pruneBeforeHour`, in one transaction. */
+  saveRateCounts(rows: readonly RateCount[], pruneBeforeHour: number): void;
   /** Raises the stored epoch (never lowers it). */
   raiseEpoch(epoch: number): void;
   /** Turns a secondary's replica into a primary with the given epoch, in one transaction. */
@@ -82,6 +86,12 @@ export interface LogStore {
 }
 
 export class StorageError extends Error {}
+
+export interface RateCount {
+  counter: string;
+  hour: number;
+  count: number;
+}
 
 /** Keys of LogStore.getState/setState, so every user names them the same. */
 export const STATE_KEYS = {

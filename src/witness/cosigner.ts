@@ -24,6 +24,7 @@ import type { LogStore } from '../storage/store.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { WitnessClient, WitnessError, type WitnessMemory } from './witness-client.js';
+import type { Metrics } from '../metrics/metrics.js';
 
 export const WITNESS_STATE_KEY = 'witness_state';
 
@@ -35,6 +36,7 @@ export interface CosignerOptions {
   maxFutureSkewMs?: number;
   clock: Clock;
   logger: Logger;
+  metrics?: Metrics;
 }
 
 export interface WitnessStatus {
@@ -60,6 +62,8 @@ interface Worker {
 interface HeadEntry {
   sth: SignedTreeHead;
   cosigs: Map<string, Cosignature>;
+  offeredAt?: number; // performance.now() when first offered
+  quorumReached?: boolean;
 }
 
 export class Cosigner {
@@ -119,6 +123,7 @@ export class Cosigner {
       entry = { sth, cosigs: new Map() };
       this.heads.set(sth.size, entry);
     }
+    entry.offeredAt ??= performance.now();
     if (!this.gate && (!this.published || sth.size >= this.published.size)) this.doPublish(entry);
     for (const w of this.workers) {
       w.pending = sth;
@@ -132,13 +137,19 @@ export class Cosigner {
       const sth = w.pending;
       w.pending = undefined;
       w.inflight = sth;
+      const started = performance.now();
+      const label = w.status.url.replace(/^https?:\/\//, '');
       try {
         const cosig = await w.client.cosign(sth, w.memory);
+        this.opts.metrics?.witnessRequests.inc({ witness: label, status: '200', retried: String(w.client.lastRetried) });
+        this.opts.metrics?.witnessLatency.observe({ witness: label }, (performance.now() - started) / 1000);
         w.status.cosignedSize = w.memory.size;
         this.saveMemory();
         this.succeeded(w);
         this.add(sth, w.status.keyHash, cosig);
       } catch (e) {
+        const status = e instanceof WitnessError && e.status !== undefined ? String(e.status) : 'other';
+        this.opts.metrics?.witnessRequests.inc({ witness: label, status, retried: String(w.client.lastRetried) });
         if (w.memory.size !== w.status.cosignedSize) {
           w.status.cosignedSize = w.memory.size; // a 409 told us the witness's size
           this.saveMemory();
@@ -175,6 +186,11 @@ export class Cosigner {
     const entry = this.heads.get(sth.size);
     if (!entry || !bytesEqual(entry.sth.rootHash, sth.rootHash)) return; // superseded meanwhile
     entry.cosigs.set(keyHash, cosig);
+    if (!entry.quorumReached && !quorumTrivial(this.opts.policy.quorum) && quorumSatisfied(this.opts.policy.quorum, new Set(entry.cosigs.keys()))) {
+      entry.quorumReached = true;
+      this.opts.metrics?.witnessQuorum.inc({ status: 'true' });
+      if (entry.offeredAt !== undefined) this.opts.metrics?.witnessQuorumLatency.observe((performance.now() - entry.offeredAt) / 1000);
+    }
     if (this.published && sth.size < this.published.size) return;
     if (!this.gate) {
       if (this.published && sth.size === this.published.size) this.doPublish(entry);
@@ -199,7 +215,12 @@ export class Cosigner {
       if (w.pending) keep.add(w.pending.size);
       if (w.inflight) keep.add(w.inflight.size);
     }
-    for (const size of this.heads.keys()) if (!keep.has(size) || (this.published && size < this.published.size)) this.heads.delete(size);
+    for (const [size, e] of this.heads) {
+      if (!keep.has(size) || (this.published && size < this.published.size)) {
+        if (e.offeredAt !== undefined && !e.quorumReached && !quorumTrivial(this.opts.policy.quorum)) this.opts.metrics?.witnessQuorum.inc({ status: 'false' });
+        this.heads.delete(size);
+      }
+    }
   }
 
   private loadMemory(): Record<string, WitnessMemory> {

@@ -47,6 +47,9 @@ export interface WitnessClientOptions {
 }
 
 export class WitnessClient {
+  /** Whether the last cosign() needed a 409 resync (for metrics). */
+  lastRetried = false;
+
   constructor(
     readonly cfg: WitnessConfig,
     private readonly logKey: PublicKey,
@@ -59,8 +62,10 @@ export class WitnessClient {
    * place (new size after a 409, size and timestamp after success).
    */
   async cosign(sth: SignedTreeHead, memory: WitnessMemory): Promise<Cosignature> {
+    this.lastRetried = false;
     let r = await this.send(sth, memory.size);
     if (r.status === 409) {
+      this.lastRetried = true;
       const media = (r.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
       const size = parseTlogSize(r.text);
       if (media !== TLOG_SIZE_CONTENT_TYPE || size === undefined) throw new WitnessError('HTTP 409 without a text/x.tlog.size body', 409);

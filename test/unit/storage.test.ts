@@ -138,12 +138,12 @@ test('the on-disk format version is checked at open; format 1 is migrated forwar
   const { dir, dd } = fiveLeafLog(t);
   dd.close();
   let db = openSqliteStore(join(dir, DB_FILE)).rawDatabase();
-  db.prepare("UPDATE meta SET value = '3' WHERE key = 'format_version'").run();
+  db.prepare("UPDATE meta SET value = '4' WHERE key = 'format_version'").run();
   db.close();
-  assert.throws(() => openDataDir(dir, { logPublicKey: logSigner.publicKey }), /on-disk format 3, newer than this program supports \(2\)/);
+  assert.throws(() => openDataDir(dir, { logPublicKey: logSigner.publicKey }), /on-disk format 4, newer than this program supports \(3\)/);
   // Rewrite the file as format 1 (no state table, no epoch) and open it.
   db = new Database(join(dir, DB_FILE));
-  db.exec("DROP TABLE state; DELETE FROM meta WHERE key = 'epoch'; UPDATE meta SET value = '1' WHERE key = 'format_version'");
+  db.exec("DROP TABLE state; DROP TABLE rate_counts; DELETE FROM meta WHERE key = 'epoch'; UPDATE meta SET value = '1' WHERE key = 'format_version'");
   db.close();
   assert.throws(() => openSqliteStore(join(dir, DB_FILE), true), /start the node once with this version to migrate/);
   const opened = openDataDir(dir, { logPublicKey: logSigner.publicKey });
@@ -151,9 +151,11 @@ test('the on-disk format version is checked at open; format 1 is migrated forwar
   assert.equal(opened.store.size(), 5);
   opened.store.setState({ k: 'v' });
   assert.equal(opened.store.getState('k'), 'v');
+  opened.store.saveRateCounts([{ counter: 'key:x', hour: 10, count: 3 }, { counter: 'key:x', hour: 5, count: 1 }], 6);
+  assert.deepEqual(opened.store.rateCounts(0), [{ counter: 'key:x', hour: 10, count: 3 }]);
   opened.close();
   db = new Database(join(dir, DB_FILE), { readonly: true });
-  assert.equal(db.prepare("SELECT value FROM meta WHERE key = 'format_version'").pluck().get(), '2');
+  assert.equal(db.prepare("SELECT value FROM meta WHERE key = 'format_version'").pluck().get(), '3');
   db.close();
 });
 

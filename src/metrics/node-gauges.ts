@@ -1,0 +1,47 @@
+// The gauges of each role, read from the owners' state at scrape time.
+import type { PrimaryLog } from '../primary/primary-log.js';
+import type { SecondaryLog } from '../secondary/secondary-log.js';
+import type { Clock } from '../util/clock.js';
+import type { Metrics } from './metrics.js';
+
+const seconds = (ms: number) => ms / 1000;
+
+export function registerPrimaryGauges(m: Metrics, log: PrimaryLog, clock: Clock): void {
+  m.gauge('sigsum_log_tree_size', 'Leaves: stored locally (local), in the latest signed tree head (signed), in the published one (published)', ['head'], () => [
+    [{ head: 'local' }, log.store.size()],
+    [{ head: 'signed' }, log.committedTreeHead().size],
+    [{ head: 'published' }, log.publishedSize()],
+  ]);
+  m.gauge('sigsum_log_tree_head_age_seconds', 'Seconds since the latest tree head was signed, and since the published head last changed', ['head'], () => [
+    [{ head: 'signed' }, seconds(clock.now() - log.committedTreeHead().signedAt)],
+    [{ head: 'published' }, seconds(clock.now() - log.publishedAt)],
+  ]);
+  m.gauge('sigsum_log_pending_leaves', 'Accepted leaves waiting for the next batch commit', [], () => [[{}, log.pendingLeaves()]]);
+  m.gauge('sigsum_log_signing_ok', '1 while signing rounds succeed, 0 while the log refuses to sign (see the log)', [], () => [[{}, log.lastRotationError ? 0 : 1]]);
+  m.gauge('sigsum_log_epoch', 'Promotion epoch of this node', [], () => [[{}, log.epoch()]]);
+  const repl = log.replication;
+  if (repl) {
+    m.gauge('sigsum_log_replication_quorum', 'Secondaries that must hold a leaf before it is signed', [], () => [[{}, repl.quorum]]);
+    m.gauge('sigsum_log_secondary_up', '1 if the secondary answered correctly at the last signing round', ['secondary'], () => repl.statuses().map(s => [{ secondary: s.url }, s.ok ? 1 : 0]));
+    m.gauge('sigsum_log_secondary_replicated_size', 'Leaves the secondary held at its last good answer', ['secondary'], () => repl.statuses().map(s => [{ secondary: s.url }, s.size]));
+    m.gauge('sigsum_log_secondary_lag_leaves', 'Local leaves the secondary did not hold at its last good answer', ['secondary'], () => repl.statuses().map(s => [{ secondary: s.url }, Math.max(0, log.store.size() - s.size)]));
+  }
+  const cos = log.cosigner;
+  if (cos) {
+    const w = (s: { url: string }) => ({ witness: s.url.replace(/^https?:\/\//, '') });
+    m.gauge('sigsum_log_witness_up', '1 if the witness cosigned at its last attempt', ['witness'], () => cos.statuses().map(s => [w(s), s.ok ? 1 : 0]));
+    m.gauge('sigsum_log_witness_cosigned_size', 'Tree size the witness has cosigned', ['witness'], () => cos.statuses().map(s => [w(s), s.cosignedSize]));
+    m.gauge('sigsum_log_witness_last_success_timestamp_seconds', 'Unix time of the last cosignature from the witness', ['witness'], () =>
+      cos.statuses().filter(s => s.lastSuccess !== undefined).map(s => [w(s), seconds(s.lastSuccess!)]),
+    );
+  }
+}
+
+export function registerSecondaryGauges(m: Metrics, log: SecondaryLog): void {
+  m.gauge('sigsum_log_replica_size', 'Leaves in this replica', [], () => [[{}, log.store.size()]]);
+  m.gauge('sigsum_log_replica_lag_leaves', "Leaves the primary had at the last poll that this replica does not hold", [], () => [[{}, Math.max(0, log.upstreamSize - log.store.size())]]);
+  m.gauge('sigsum_log_replication_halted', '1 once replication stopped on a mismatch with the primary (see the log)', [], () => [[{}, log.halted ? 1 : 0]]);
+  m.gauge('sigsum_log_replication_failing', '1 while polling the primary fails (unreachable, stale epoch, ...)', [], () => [[{}, log.lastError ? 1 : 0]]);
+  m.gauge('sigsum_log_tree_size', 'Leaves in the published tree head this secondary serves', ['head'], () => [[{ head: 'published' }, log.publishedSize()]]);
+  m.gauge('sigsum_log_epoch', 'Highest epoch of a primary this node followed', [], () => [[{}, log.store.epoch]]);
+}

@@ -1,0 +1,124 @@
+// Submit tokens (sigsum-go pkg/submit-token): the sigsum-token header names a
+// domain and carries an Ed25519 signature over "sigsum.org/v1/submit-token\0"
+// ‖ log public key, made with a key published in TXT records at
+// _sigsum_v1.<domain> (falling back to _sigsum_v0 when that name does not
+// exist). At most the first 10 records are used; each must be a hex public
+// key. Lookups have a deadline and are cached for the records' TTL (bounded),
+// failures briefly; the resolver is injectable so tests never use the
+// network.
+import { verify } from '../sigsum/crypto.js';
+import { parseSubmitHeader, submitTokenSignedData } from '../sigsum/token.js';
+import type { PublicKey } from '../sigsum/types.js';
+import type { Clock } from '../util/clock.js';
+import { NotFoundError, type TxtAnswer, type TxtResolver } from './dns.js';
+
+export const MAX_TOKEN_KEYS = 10;
+
+export class TokenError extends Error {
+  constructor(
+    message: string,
+    /** Short reason for metrics. */
+    readonly reason: 'malformed' | 'not-found' | 'no-key' | 'bad-signature' | 'dns',
+  ) {
+    super(message);
+  }
+}
+
+export interface TokenVerifierOptions {
+  timeoutMs: number;
+  clock: Clock;
+  /** Longest time a positive answer is cached, whatever its TTL (seconds). */
+  maxTtl?: number;
+  /** How long a failed lookup is remembered (seconds). */
+  negativeTtl?: number;
+}
+
+interface CacheEntry {
+  expires: number; // unix ms
+  answer?: TxtAnswer;
+  error?: TokenError;
+}
+
+export class TokenVerifier {
+  private readonly cache = new Map<string, CacheEntry>();
+  private readonly signedData: Uint8Array;
+
+  constructor(
+    logKey: PublicKey,
+    private readonly resolver: TxtResolver,
+    private readonly opts: TokenVerifierOptions,
+  ) {
+    this.signedData = submitTokenSignedData(logKey);
+  }
+
+  /** Verifies a sigsum-token header value; returns the domain it names. */
+  async verify(header: string): Promise<string> {
+    let parsed;
+    try {
+      parsed = parseSubmitHeader(header);
+    } catch (e) {
+      throw new TokenError(`malformed sigsum-token header: ${(e as Error).message}`, 'malformed');
+    }
+    const answer = await this.lookupKeys(parsed.domain);
+    let good = 0;
+    for (const rec of answer.records.slice(0, MAX_TOKEN_KEYS)) {
+      if (!/^[0-9a-fA-F]{64}$/.test(rec.trim())) continue;
+      good++;
+      if (verify(Buffer.from(rec.trim(), 'hex') as unknown as PublicKey, this.signedData, parsed.token)) return parsed.domain;
+    }
+    if (good === 0) throw new TokenError(`no public key in the TXT records of _sigsum_v1.${parsed.domain}`, 'no-key');
+    throw new TokenError(`token signature does not verify with any of the ${good} key(s) published for ${parsed.domain} (made for another log?)`, 'bad-signature');
+  }
+
+  private async lookupKeys(domain: string): Promise<TxtAnswer> {
+    try {
+      return await this.cached(`_sigsum_v1.${domain}`);
+    } catch (e) {
+      if (e instanceof TokenError && e.reason === 'not-found') return this.cached(`_sigsum_v0.${domain}`);
+      throw e;
+    }
+  }
+
+  private async cached(name: string): Promise<TxtAnswer> {
+    const now = this.opts.clock.now();
+    const hit = this.cache.get(name);
+    if (hit && hit.expires > now) {
+      if (hit.error) throw hit.error;
+      return hit.answer!;
+    }
+    try {
+      const answer = await this.withTimeout(name);
+      const ttl = Math.max(0, Math.min(answer.ttl, this.opts.maxTtl ?? 3600));
+      this.remember(name, { expires: now + ttl * 1000, answer });
+      return answer;
+    } catch (e) {
+      const err =
+        e instanceof NotFoundError
+          ? new TokenError(`${name}: no such DNS name`, 'not-found')
+          : new TokenError(`DNS lookup of ${name} failed: ${(e as Error).message}`, 'dns');
+      this.remember(name, { expires: now + (this.opts.negativeTtl ?? 30) * 1000, error: err });
+      throw err;
+    }
+  }
+
+  private withTimeout(name: string): Promise<TxtAnswer> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no answer within ${this.opts.timeoutMs} ms`)), this.opts.timeoutMs);
+      this.resolver(name).then(
+        a => {
+          clearTimeout(timer);
+          resolve(a);
+        },
+        e => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      );
+    });
+  }
+
+  private remember(name: string, e: CacheEntry): void {
+    if (this.cache.size >= 10_000) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(name, e);
+  }
+}
