@@ -252,6 +252,13 @@ async function serve(v: Values): Promise<number> {
         ? `log public key: ${toHex(signer.publicKey)}\nlog key hash:   ${toHex(sha256(signer.publicKey))}\ntry: curl ${base}/get-tree-head\n`
         : `secondary public key: ${toHex(signer.publicKey)}\n`),
   );
+  // SIGUSR1 toggles debug logging (one line per request) without a restart.
+  const configured = parseLevel(String(v['log-level']));
+  process.on('SIGUSR1', () => {
+    const next = logger.enabled('debug') && configured !== 'debug' ? configured : 'debug';
+    logger.setLevel(next);
+    logger.info('log level changed (SIGUSR1)', { level: next });
+  });
   await new Promise<void>(resolve => {
     const onSignal = (sig: string) => {
       logger.info('shutting down', { signal: sig });

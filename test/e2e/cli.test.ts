@@ -144,6 +144,8 @@ test('replication settings: roles, pairs, quorum, promotion flags and [[primary.
     [['serve', '--data-dir', data, '--key-file', key, '--policy-file', join(dir, 'nope')], /--policy-file: cannot read .*nope: ENOENT/],
     [['serve', '--data-dir', data, '--key-file', key, '--policy-file', sec + '.pub'], /--policy-file .*sec\.key\.pub: line 1: unknown keyword "ssh-ed25519"/],
     [['serve', '--role', 'secondary', '--data-dir', data, '--key-file', sec, '--policy-file', sec + '.pub'], /--policy-file is not a secondary setting/],
+    [['serve', '--data-dir', data, '--key-file', key, '--allow-test-domain'], /--allow-test-domain needs --rate-limit-file/],
+    [['serve', '--data-dir', data, '--key-file', key, '--rate-limit-file', sec + '.pub'], /--rate-limit-file: .*sec\.key\.pub: line 1: want 3 fields/],
   ];
   for (const [args, re] of cases) {
     const r = runCli(args);
