@@ -46,6 +46,8 @@ const SERVE: SettingDef[] = [
   { name: 'policy-file', kind: 'string', section: 'primary', help: "sigsum policy: the witnesses (those with a URL are asked to cosign) and the quorum a tree head needs before it is published" },
   { name: 'witness-timeout', kind: 'duration', section: 'primary', default: '5s', help: 'deadline of each request to a witness' },
   { name: 'publish-without-quorum', kind: 'bool', section: 'primary', help: "publish every signed tree head at once and add cosignatures as they arrive (log-go's behaviour) instead of waiting for the policy's quorum" },
+  { name: 'add-leaf-wait', kind: 'duration', section: 'primary', allowZero: true, help: 'on a quiet log, hold add-leaf for a new leaf until it is published and answer 200, for at most this long (0: answer 202 at once, as log-go; default: interval + 1s)' },
+  { name: 'add-leaf-max-held', kind: 'int', section: 'primary', default: 8, help: 'most add-leaf requests held at once; a log with this many leaves awaiting publication holds none' },
   { name: 'rate-limit-file', kind: 'string', section: 'primary', help: "rate limits per submitter key, token domain and public suffix (log-go's format); without it add-leaf is not rate limited" },
   { name: 'allow-test-domain', kind: 'bool', section: 'primary', help: 'with rate limits: accept tokens for test.sigsum.org, whose key is public' },
   { name: 'promote', kind: 'bool', help: "turn this secondary's replica into the log's primary (failover; needs the log key as --key-file)" },
@@ -141,7 +143,7 @@ async function init(v: Values): Promise<number> {
   return 0;
 }
 
-const PRIMARY_ONLY = ['secondary-url', 'secondary-pubkey-file', 'replication-quorum', 'promote', 'force-promote', 'policy-file', 'publish-without-quorum', 'rate-limit-file', 'allow-test-domain'];
+const PRIMARY_ONLY = ['add-leaf-wait', 'secondary-url', 'secondary-pubkey-file', 'replication-quorum', 'promote', 'force-promote', 'policy-file', 'publish-without-quorum', 'rate-limit-file', 'allow-test-domain'];
 
 function loadRateLimits(path: string): RateLimitConfig {
   const text = readText(path, 'rate-limit-file');
@@ -213,9 +215,11 @@ async function serve(v: Values): Promise<number> {
       logger.info('first run: created an empty log', { data_dir: dir });
     }
     const tty = process.stderr.isTTY;
+    const interval = v.interval === undefined ? 1000 : Number(v.interval);
     node = await startPrimary({
       ...common,
-      interval: v.interval === undefined ? 1000 : Number(v.interval),
+      interval,
+      hold: { waitMs: v['add-leaf-wait'] === undefined ? interval + 1000 : Number(v['add-leaf-wait']), maxHeld: Number(v['add-leaf-max-held']) },
       resignPeriod: Number(v['resign-interval']),
       secondaries: secondariesOf(v),
       replicationQuorum: v['replication-quorum'] === undefined ? undefined : Number(v['replication-quorum']),

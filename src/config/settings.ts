@@ -18,6 +18,8 @@ export interface SettingDef {
   short?: string;
   /** Repeatable flag / TOML string or array of strings; the value is a string[]. */
   multiple?: boolean;
+  /** A duration that may be 0 (off). */
+  allowZero?: boolean;
   help: string;
 }
 
@@ -68,7 +70,7 @@ function convert(def: SettingDef, raw: unknown, where: string): string | number 
       if (typeof raw !== 'string') throw bad('want a duration string such as "1s"');
       try {
         const ms = parseDuration(raw);
-        if (ms <= 0) throw new Error('must be positive');
+        if (ms < 0 || (ms === 0 && !def.allowZero)) throw new Error('must be positive');
         return ms;
       } catch (e) {
         throw bad((e as Error).message);

@@ -17,6 +17,7 @@ export function registerPrimaryGauges(m: Metrics, log: PrimaryLog, clock: Clock)
     [{ head: 'published' }, seconds(clock.now() - log.publishedAt)],
   ]);
   m.gauge('sigsum_log_pending_leaves', 'Accepted leaves waiting for the next batch commit', [], () => [[{}, log.pendingLeaves()]]);
+  m.gauge('sigsum_log_held_requests', 'add-leaf requests held open until their leaf is published', [], () => [[{}, log.heldRequests()]]);
   m.gauge('sigsum_log_signing_ok', '1 while signing rounds succeed, 0 while the log refuses to sign (see the log)', [], () => [[{}, log.lastRotationError ? 0 : 1]]);
   m.gauge('sigsum_log_epoch', 'Promotion epoch of this node', [], () => [[{}, log.epoch()]]);
   const repl = log.replication;

@@ -43,6 +43,8 @@ export interface PrimaryNodeConfig {
   peerTimeout: number;
   /** Witnesses and publication: the policy (witnesses with URLs are asked), whether to wait for its quorum, per-request timeout (ms). */
   witnesses?: { policy: Policy; gate: boolean; timeoutMs: number };
+  /** Hold add-leaf until publication on a quiet log (held-requests.ts); off when absent. */
+  hold?: { waitMs: number; maxHeld: number };
   /** Rate limits (parsed rate-limit file) and the token verifier's DNS resolver. */
   rateLimits?: { config: RateLimitConfig; allowTestDomain: boolean; resolver: TxtResolver; dnsTimeoutMs: number };
   /** Turn a secondary's replica into the primary (failover), see promote.ts. */
@@ -87,6 +89,7 @@ export async function startPrimary(cfg: PrimaryNodeConfig): Promise<PrimaryNode>
       replication,
       witnesses: cfg.witnesses,
       metrics,
+      hold: cfg.hold,
       limits: cfg.rateLimits && {
         limiter: new RateLimiter(cfg.rateLimits.config, dd.store, { clock: cfg.clock, allowTestDomain: cfg.rateLimits.allowTestDomain }),
         tokens: new TokenVerifier(cfg.signer.publicKey, cfg.rateLimits.resolver, { timeoutMs: cfg.rateLimits.dnsTimeoutMs, clock: cfg.clock }),

@@ -28,6 +28,7 @@ import type { LogStore, StoredTreeHead } from '../storage/store.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { Sequencer, defaultSequencerOptions, type SequencerOptions } from './sequencer.js';
+import { HeldRequests } from './held-requests.js';
 import type { Replication } from './replication.js';
 import type { RateLimiter } from '../ratelimit/limiter.js';
 import type { TokenVerifier } from '../ratelimit/token-verifier.js';
@@ -51,6 +52,8 @@ export interface PrimaryOptions {
   /** Rate limits and the submit-token verifier; none = no limits (tokens only format-checked). */
   limits?: { limiter: RateLimiter; tokens: TokenVerifier };
   metrics?: Metrics;
+  /** Hold add-leaf for a new leaf up to waitMs until it is published (then 200); see held-requests.ts. */
+  hold?: { waitMs: number; maxHeld: number };
 }
 
 export type AddLeafOutcome =
@@ -66,6 +69,7 @@ export class PrimaryLog {
   private published: CosignedTreeHead;
   private publishedBody: string;
   private readonly sequencer: Sequencer;
+  private readonly held: HeldRequests;
   readonly cosigner: Cosigner | undefined;
   private readonly verifyLeaf: typeof verifyLeafSignatureAsync;
   private timer: NodeJS.Timeout | undefined;
@@ -92,6 +96,7 @@ export class PrimaryLog {
       ? new Cosigner(signer.publicKey, store, { ...opts.witnesses, clock: opts.clock, logger: opts.logger, metrics: opts.metrics }, cth => this.publish(cth), this.published)
       : undefined;
     this.verifyLeaf = opts.verifyLeaf ?? verifyLeafSignatureAsync;
+    this.held = new HeldRequests(opts.hold ?? { waitMs: 0, maxHeld: 0 });
     this.sequencer = new Sequencer(store, { ...defaultSequencerOptions, ...opts.sequencer }, opts.logger, (_size, leaves, seconds) => {
       opts.metrics?.batchSize.observe(leaves);
       opts.metrics?.commitSeconds.observe(seconds);
@@ -140,7 +145,7 @@ export class PrimaryLog {
   async addLeaf(req: AddLeafRequest, token?: string): Promise<AddLeafOutcome> {
     const { leaf, leafHash, checksum } = leafOfRequest(req);
     const known = this.lookup(leafHash);
-    if (known) return known;
+    if (known) return known.status === 202 ? this.maybeHold(leafHash) : known;
     let release = () => {};
     if (this.opts.limits) {
       const { limiter, tokens } = this.opts.limits;
@@ -177,7 +182,19 @@ export class PrimaryLog {
       release();
       return { status: 503, message: 'too many pending leaves, retry later' };
     }
-    return { status: 202 };
+    return this.maybeHold(leafHash);
+  }
+
+  /** 202, or (on a quiet log) wait until the leaf is published and answer 200. */
+  private maybeHold(leafHash: Hash): Promise<AddLeafOutcome> | AddLeafOutcome {
+    const backlog = this.sequencer.pending + this.store.size() - this.published.size;
+    if (!this.held.canHold(backlog)) return { status: 202 };
+    return this.held.hold(leafHash);
+  }
+
+  /** Held requests currently waiting (metrics). */
+  heldRequests(): number {
+    return this.held.count;
   }
 
   private flushLimits(): void {
@@ -288,6 +305,12 @@ export class PrimaryLog {
     this.published = cth;
     this.publishedBody = body;
     this.publishedAt = this.opts.clock.now();
+    if (this.held.count > 0) {
+      this.held.settle(h => {
+        const i = this.store.leafIndex(h);
+        return i !== undefined && i < cth.size;
+      });
+    }
   }
 
   /** The published head saved before a restart (or by this node as a secondary), if it still fits the stored tree. */
@@ -314,6 +337,7 @@ export class PrimaryLog {
     this.sequencer.stop();
     if (this.rotating) await this.rotating;
     await this.cosigner?.stop();
+    this.held.releaseAll();
     try {
       this.sequencer.flushAll();
     } catch (e) {

@@ -30,7 +30,7 @@ before(async () => {
   const key = join(dir, 'log.key');
   writeFileSync(key, formatPrivateKey(h(entry('formats.json', 'key-log').private_seed)), { mode: 0o600 });
   initDataDir(join(dir, 'ours'), { role: 'primary', logPublicKey: logSigner.publicKey, signer: logSigner, now: 1 }).close();
-  ours = await startServer(['--data-dir', join(dir, 'ours'), '--key-file', key, '--external-endpoint', '127.0.0.1:0', '--internal-endpoint', '127.0.0.1:0', '--interval', '200ms']);
+  ours = await startServer(['--data-dir', join(dir, 'ours'), '--key-file', key, '--external-endpoint', '127.0.0.1:0', '--internal-endpoint', '127.0.0.1:0', '--interval', '200ms', '--add-leaf-wait', '0']);
 
   writeFileSync(join(dir, 'sth.startup'), 'startup=empty');
   const [ext, int] = [await freePort(), await freePort()];
