@@ -1,6 +1,7 @@
 // Response helpers with log-go's exact framing: success bodies are plain text;
 // errors are "(<code>) <message>\n" as text/plain with nosniff, like Go's
 // http.Error around sigsum-go's api.Error.
+import type { IncomingMessage } from 'node:http';
 
 const TEXT = 'text/plain; charset=utf-8';
 
@@ -37,9 +38,10 @@ export function redirect(location: string): Response {
 }
 
 /** Reads a request body of at most `limit` bytes; larger bodies raise a 413. */
-export async function readBody(req: Request, limit: number): Promise<Uint8Array> {
-  const declared = req.headers.get('content-length');
+export async function readBody(req: Request, limit: number, incoming?: IncomingMessage): Promise<Uint8Array> {
+  const declared = incoming ? (incoming.headers['content-length'] ?? null) : req.headers.get('content-length');
   if (declared !== null && Number(declared) > limit) throw new HttpError(413, `request body larger than ${limit} bytes`);
+  if (incoming) return readIncoming(incoming, limit);
   if (!req.body) return new Uint8Array(0);
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -55,4 +57,37 @@ export async function readBody(req: Request, limit: number): Promise<Uint8Array>
     chunks.push(value);
   }
   return Buffer.concat(chunks);
+}
+
+function readIncoming(incoming: IncomingMessage, limit: number): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const onData = (c: Buffer) => {
+      total += c.length;
+      if (total > limit) {
+        cleanup();
+        incoming.resume(); // drain the rest without keeping it
+        reject(new HttpError(413, `request body larger than ${limit} bytes`));
+        return;
+      }
+      chunks.push(c);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+    };
+    const onError = (e: Error) => {
+      cleanup();
+      reject(new HttpError(400, `reading the request body: ${e.message}`));
+    };
+    const cleanup = () => {
+      incoming.off('data', onData);
+      incoming.off('end', onEnd);
+      incoming.off('error', onError);
+    };
+    incoming.on('data', onData);
+    incoming.on('end', onEnd);
+    incoming.on('error', onError);
+  });
 }

@@ -38,12 +38,12 @@ export type RequestObserver = (endpoint: string, status: number, seconds: number
  * The request pipeline: routing, error framing, and a middleware that logs
  * one line per request at debug and reports named endpoints to `observe`.
  */
-export function dispatcher(mux: Mux<Handler>, logger: Logger, observe?: RequestObserver): (req: Request, target?: string) => Promise<Response> {
-  return async (req: Request, target?: string) => {
+export function dispatcher(mux: Mux<Handler>, logger: Logger, observe?: RequestObserver): (req: Request, target?: string, incoming?: IncomingMessage) => Promise<Response> {
+  return async (req: Request, target?: string, incoming?: IncomingMessage) => {
     const started = performance.now();
     const { path: rawPath, query } = rawTarget(req, target);
     const m = mux.match(req.method, rawPath, query);
-    const res = await route(m, req, rawPath, logger);
+    const res = await route(m, req, rawPath, logger, incoming);
     const seconds = (performance.now() - started) / 1000;
     if (m.kind === 'handler' && m.endpoint && observe) observe(m.endpoint, res.status, seconds);
     if (logger.enabled('debug')) logger.debug('request', { method: req.method, path: rawPath, status: res.status, ms: Math.round(seconds * 1e4) / 10 });
@@ -51,7 +51,7 @@ export function dispatcher(mux: Mux<Handler>, logger: Logger, observe?: RequestO
   };
 }
 
-async function route(m: MuxResult<Handler>, req: Request, rawPath: string, logger: Logger): Promise<Response> {
+async function route(m: MuxResult<Handler>, req: Request, rawPath: string, logger: Logger, incoming?: IncomingMessage): Promise<Response> {
   switch (m.kind) {
     case 'redirect':
       return redirect(m.location);
@@ -63,7 +63,7 @@ async function route(m: MuxResult<Handler>, req: Request, rawPath: string, logge
       return apiError(400, 'Bad Request');
     case 'handler':
       try {
-        return await m.handler(req, m.params);
+        return await m.handler(req, m.params, incoming);
       } catch (e) {
         if (e instanceof HttpError) return apiError(e.status, e.message);
         logger.error('internal error serving request', { path: rawPath, error: (e as Error).stack ?? String(e) });
@@ -87,10 +87,10 @@ export function parseEndpoint(s: string): { host: string; port: number } {
   return { host: m[1] ?? (m[2] === '' ? '0.0.0.0' : m[2]), port };
 }
 
-export function listen(endpoint: string, handle: (req: Request, target?: string) => Promise<Response>): Promise<Listener> {
+export function listen(endpoint: string, handle: (req: Request, target?: string, incoming?: IncomingMessage) => Promise<Response>): Promise<Listener> {
   const { host, port } = parseEndpoint(endpoint);
   const app = new Hono<{ Bindings: { incoming?: IncomingMessage } }>();
-  app.all('*', c => handle(c.req.raw, c.env?.incoming?.url));
+  app.all('*', c => handle(c.req.raw, c.env?.incoming?.url, c.env?.incoming));
   return new Promise((resolve, reject) => {
     let server: ServerType;
     const onError = (e: Error) => reject(new Error(`cannot listen on ${endpoint}: ${e.message}`));

@@ -70,6 +70,7 @@ export class PrimaryLog {
   private publishedBody: string;
   private readonly sequencer: Sequencer;
   private readonly held: HeldRequests;
+  private commits = 0; // batch commits so far (lets add-leaf skip a second storage lookup)
   readonly cosigner: Cosigner | undefined;
   private readonly verifyLeaf: typeof verifyLeafSignatureAsync;
   private timer: NodeJS.Timeout | undefined;
@@ -98,6 +99,7 @@ export class PrimaryLog {
     this.verifyLeaf = opts.verifyLeaf ?? verifyLeafSignatureAsync;
     this.held = new HeldRequests(opts.hold ?? { waitMs: 0, maxHeld: 0 });
     this.sequencer = new Sequencer(store, { ...defaultSequencerOptions, ...opts.sequencer }, opts.logger, (_size, leaves, seconds) => {
+      this.commits++;
       opts.metrics?.batchSize.observe(leaves);
       opts.metrics?.commitSeconds.observe(seconds);
       this.flushLimits();
@@ -165,11 +167,13 @@ export class PrimaryLog {
       }
       release = d.release;
     }
+    const commits = this.commits;
     if (!(await this.verifyLeaf(req.publicKey, checksum, req.signature))) {
       release();
       return { status: 403, message: 'invalid signature' };
     }
-    const again = this.lookup(leafHash); // a concurrent request may have added it meanwhile
+    // A concurrent request may have added it meanwhile: it is pooled, or (only if a batch was committed since) stored.
+    const again = this.sequencer.has(leafHash) ? ({ status: 202 } as const) : this.commits !== commits ? this.lookup(leafHash) : undefined;
     if (again) {
       release();
       return again;

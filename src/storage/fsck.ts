@@ -7,7 +7,7 @@
 import { CompactRange, leafHash } from '../sigsum/merkle.js';
 import { verifyTreeHead } from '../sigsum/treehead.js';
 import { bytesEqual, toHex, type PublicKey } from '../sigsum/types.js';
-import type { LogStore, StoredTreeHead } from './store.js';
+import { STORED_NODE_MIN_LEVEL, type LogStore, type StoredTreeHead } from './store.js';
 
 export interface FsckResult {
   ok: boolean;
@@ -52,7 +52,7 @@ export function fsck(store: LogStore, logPublicKey: PublicKey, progress?: (done:
       break;
     }
     edge.append(h, (level, idx, hash) => {
-      if (level === 0 || problem) return;
+      if (level < STORED_NODE_MIN_LEVEL || problem) return;
       nodes++;
       const s = store.maybeNode(level, idx);
       if (!s) problem = `subtree (level ${level}, index ${idx}) covering leaves [${idx * 2 ** level}, ${(idx + 1) * 2 ** level}) is missing`;

@@ -10,7 +10,8 @@
 //                                           unique index answers dedup and
 //                                           get-inclusion-proof by hash
 //   nodes(level, idx, hash)                 one row per complete subtree of
-//                                           level >= 1 (level 0 = leaf_hash)
+//                                           level >= 2 (level 0 = leaf_hash,
+//                                           level 1 computed from two of them)
 //   tree_heads(size PK, root_hash, signature, signed_at)
 //
 // One row per complete subtree was chosen over tlog-tiles-shaped blobs after
@@ -21,12 +22,16 @@
 // readers such as `sigsum-log verify` may open the file read-only meanwhile.
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
-import { CompactRange, consistencyProof, inclusionProof, rootHash, type NodeReader } from '../sigsum/merkle.js';
+import { CompactRange, consistencyProof, inclusionProof, nodeHash, rootHash, type NodeReader } from '../sigsum/merkle.js';
 import type { SignedTreeHead } from '../sigsum/treehead.js';
 import { bytesEqual, toHex, type Hash, type Signature } from '../sigsum/types.js';
-import { FORMAT_VERSION, StorageError, type LogStore, type NewLeaf, type RateCount, type Role, type StoredTreeHead } from './store.js';
+import { FORMAT_VERSION, STORED_NODE_MIN_LEVEL, StorageError, type LogStore, type NewLeaf, type RateCount, type Role, type StoredTreeHead } from './store.js';
 
 export const DB_FILE = 'log.db';
+
+/** Subtree hashes from this level up are cached in memory once read (at 10^7 leaves: at most 10^7/2^6 of them). */
+const NODE_CACHE_MIN_LEVEL = 6;
+const NODE_CACHE_MAX = 1 << 20; // about 100 MiB at most
 
 const SCHEMA = `
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -49,6 +54,13 @@ function pragmas(db: Database.Database): void {
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = OFF');
   db.pragma('busy_timeout = 5000');
+  readPragmas(db);
+}
+
+/** Random point reads (proofs, dedup) go through the OS page cache via mmap instead of read() calls. */
+function readPragmas(db: Database.Database): void {
+  db.pragma('mmap_size = 8589934592'); // 8 GiB of address space, not memory
+  db.pragma('cache_size = -32768'); // 32 MiB of SQLite page cache
 }
 
 /** Creates a new database file; fails if one exists. */
@@ -73,6 +85,7 @@ export function openSqliteStore(path: string, readonly = false): SqliteStore {
   if (!existsSync(path)) throw new StorageError(`${path} does not exist (create the log with "sigsum-log init")`);
   const db = new Database(path, { readonly, fileMustExist: true });
   if (!readonly) pragmas(db);
+  else readPragmas(db);
   return new SqliteStore(db, path);
 }
 
@@ -83,6 +96,7 @@ export class SqliteStore implements LogStore {
   private edge: CompactRange; // owned by append(); replaced only after a commit
   private readonly stmt;
   private readonly reader: NodeReader;
+  private readonly nodeCache = new Map<number, Hash>(); // immutable complete-subtree hashes, by level and index
 
   constructor(private readonly db: Database.Database, readonly path: string) {
     const meta = new Map<string, string>();
@@ -171,7 +185,7 @@ export class SqliteStore implements LogStore {
         const index = next.size;
         insertLeaf.run(index, l.leafHash, l.leaf);
         next.append(l.leafHash, (level, idx, hash) => {
-          if (level > 0) insertNode.run(level, idx, hash);
+          if (level >= STORED_NODE_MIN_LEVEL) insertNode.run(level, idx, hash);
         });
       }
       check?.(next.size, next.root());
@@ -189,13 +203,30 @@ export class SqliteStore implements LogStore {
     return this.stmt.range.all(start, end) as Uint8Array[];
   }
 
+  /**
+   * A complete subtree's hash. Hashes of levels >= NODE_CACHE_MIN_LEVEL are
+   * kept in memory once read (a complete subtree never changes), so a proof
+   * reads at most that many levels from SQLite; the cache is bounded.
+   */
   readNode(level: number, index: number): Hash {
+    const cacheable = level >= NODE_CACHE_MIN_LEVEL;
+    const key = cacheable ? level * 2 ** 45 + index : 0;
+    if (cacheable) {
+      const hit = this.nodeCache.get(key);
+      if (hit) return hit;
+    }
     const h = this.maybeNode(level, index);
     if (!h) throw new StorageError(`missing subtree hash at level ${level}, index ${index}`);
+    if (cacheable && this.nodeCache.size < NODE_CACHE_MAX) this.nodeCache.set(key, h);
     return h;
   }
 
   maybeNode(level: number, index: number): Hash | undefined {
+    if (level === 1) {
+      const l = this.maybeNode(0, 2 * index);
+      const r = l && this.maybeNode(0, 2 * index + 1);
+      return r && nodeHash(l!, r);
+    }
     const h = (level === 0 ? this.stmt.leafHash.get(index) : this.stmt.node.get(level, index)) as Buffer | undefined;
     if (h && h.length !== 32) throw new StorageError(`corrupt subtree hash at level ${level}, index ${index}`);
     return h as unknown as Hash | undefined;
@@ -315,6 +346,8 @@ function migrate(db: Database.Database, from: number): void {
         INSERT INTO meta(key, value) VALUES ('epoch', '0');`,
     // 2 -> 3: rate-limit counters.
     2: `CREATE TABLE rate_counts(counter TEXT NOT NULL, hour INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY(counter, hour)) WITHOUT ROWID;`,
+    // 3 -> 4: level-1 subtree hashes are computed from the leaf hashes, no longer stored.
+    3: `DELETE FROM nodes WHERE level = 1;`,
   };
   for (let v = from; v < FORMAT_VERSION; v++) {
     db.transaction(() => {

@@ -121,7 +121,7 @@ test('fsck passes a healthy log and names the first corrupted leaf', t => {
   dd.store.storeTreeHead(signTreeHead(logSigner, { size: 2, rootHash: dd.store.rootAt(2) }), 2);
   dd.store.storeTreeHead(signTreeHead(logSigner, { size: 5, rootHash: dd.store.rootAt(5) }), 3);
   const ok = fsck(dd.store, logSigner.publicKey);
-  assert.deepEqual(ok, { ok: true, leaves: 5, nodes: 3, treeHeads: 3, problem: undefined });
+  assert.deepEqual(ok, { ok: true, leaves: 5, nodes: 1, treeHeads: 3, problem: undefined }); // level >= 2 only: the subtree of leaves [0, 4)
   dd.close();
   const db = openSqliteStore(join(dir, DB_FILE)).rawDatabase();
   const leaf = db.prepare('SELECT leaf FROM leaves WHERE idx = 3').pluck().get() as Buffer;
@@ -138,12 +138,14 @@ test('the on-disk format version is checked at open; format 1 is migrated forwar
   const { dir, dd } = fiveLeafLog(t);
   dd.close();
   let db = openSqliteStore(join(dir, DB_FILE)).rawDatabase();
-  db.prepare("UPDATE meta SET value = '4' WHERE key = 'format_version'").run();
+  db.prepare("UPDATE meta SET value = '5' WHERE key = 'format_version'").run();
   db.close();
-  assert.throws(() => openDataDir(dir, { logPublicKey: logSigner.publicKey }), /on-disk format 4, newer than this program supports \(3\)/);
+  assert.throws(() => openDataDir(dir, { logPublicKey: logSigner.publicKey }), /on-disk format 5, newer than this program supports \(4\)/);
   // Rewrite the file as format 1 (no state table, no epoch) and open it.
   db = new Database(join(dir, DB_FILE));
+  // Format 1 also stored level-1 subtree hashes: put them back.
   db.exec("DROP TABLE state; DROP TABLE rate_counts; DELETE FROM meta WHERE key = 'epoch'; UPDATE meta SET value = '1' WHERE key = 'format_version'");
+  db.prepare('INSERT INTO nodes(level, idx, hash) VALUES (1, 0, ?), (1, 1, ?)').run(Buffer.alloc(32, 1), Buffer.alloc(32, 2));
   db.close();
   assert.throws(() => openSqliteStore(join(dir, DB_FILE), true), /start the node once with this version to migrate/);
   const opened = openDataDir(dir, { logPublicKey: logSigner.publicKey });
@@ -155,7 +157,8 @@ test('the on-disk format version is checked at open; format 1 is migrated forwar
   assert.deepEqual(opened.store.rateCounts(0), [{ counter: 'key:x', hour: 10, count: 3 }]);
   opened.close();
   db = new Database(join(dir, DB_FILE), { readonly: true });
-  assert.equal(db.prepare("SELECT value FROM meta WHERE key = 'format_version'").pluck().get(), '3');
+  assert.equal(db.prepare("SELECT value FROM meta WHERE key = 'format_version'").pluck().get(), '4');
+  assert.equal(db.prepare('SELECT COUNT(*) FROM nodes WHERE level = 1').pluck().get(), 0, 'level-1 rows are dropped by the migration');
   db.close();
 });
 

@@ -1,0 +1,18 @@
+// CPU time and memory of server processes from /proc, so the figures are
+// the servers' own and not distorted by the load generator on the same cores.
+import { readFileSync } from 'node:fs';
+
+const TICK = 100; // USER_HZ on Linux
+
+/** utime + stime of a process in microseconds. */
+export function cpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / TICK;
+}
+
+/** Resident set size in bytes. */
+export function rssBytes(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : NaN;
+}
