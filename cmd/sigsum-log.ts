@@ -47,7 +47,7 @@ const SERVE: SettingDef[] = [
   { name: 'witness-timeout', kind: 'duration', section: 'primary', default: '5s', help: 'deadline of each request to a witness' },
   { name: 'publish-without-quorum', kind: 'bool', section: 'primary', help: "publish every signed tree head at once and add cosignatures as they arrive (log-go's behaviour) instead of waiting for the policy's quorum" },
   { name: 'add-leaf-wait', kind: 'duration', section: 'primary', allowZero: true, help: 'on a quiet log, hold add-leaf for a new leaf until it is published and answer 200, for at most this long (0: answer 202 at once, as log-go; default: interval + 1s)' },
-  { name: 'add-leaf-max-held', kind: 'int', section: 'primary', default: 8, help: 'most add-leaf requests held at once; a log with this many leaves awaiting publication holds none' },
+  { name: 'add-leaf-max-held', kind: 'int', section: 'primary', default: 64, help: 'most add-leaf requests held at once; a log with 4 times as many leaves awaiting publication holds none' },
   { name: 'rate-limit-file', kind: 'string', section: 'primary', help: "rate limits per submitter key, token domain and public suffix (log-go's format); without it add-leaf is not rate limited" },
   { name: 'allow-test-domain', kind: 'bool', section: 'primary', help: 'with rate limits: accept tokens for test.sigsum.org, whose key is public' },
   { name: 'promote', kind: 'bool', help: "turn this secondary's replica into the log's primary (failover; needs the log key as --key-file)" },

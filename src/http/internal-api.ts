@@ -11,7 +11,7 @@
 //
 // Secondary: get-secondary-tree-head, its replica's head signed with its own
 // key (log-go's format, so a log-go primary can use our secondary).
-import { line } from '../sigsum/ascii.js';
+import { hashLines } from '../sigsum/ascii.js';
 import { formatSignedTreeHead, formatTreeHead, type SignedTreeHead } from '../sigsum/treehead.js';
 import type { Route } from './mux.js';
 import { leafRange, leavesBody, parseInt63, type Handler, type LogReadView } from './public-api.js';
@@ -22,7 +22,13 @@ export const EPOCH_HEADER = 'sigsum-log-epoch';
 export interface PrimaryInternalView extends LogReadView {
   committedTreeHead(): SignedTreeHead;
   epoch(): number;
+  /** Long poll for get-tree-head-unsigned?wait-beyond=N; false when it cannot wait now. */
+  waitForGrowth?(beyond: number, ms: number): Promise<void> | false;
 }
+
+export const LONG_POLL_HEADER = 'sigsum-log-long-poll';
+/** Longest a get-tree-head-unsigned long poll is held. */
+export const LONG_POLL_MS = 1000;
 
 export function primaryInternalRoutes(view: PrimaryInternalView, opts: { maxRange: number }): Route<Handler>[] {
   const withEpoch = (h: Handler): Handler => async (req, p) => {
@@ -43,9 +49,20 @@ export function primaryInternalRoutes(view: PrimaryInternalView, opts: { maxRang
     {
       method: 'GET',
       pattern: '/get-tree-head-unsigned',
-      handler: () => {
-        const size = view.store.size();
-        return ok(formatTreeHead({ size, rootHash: view.store.edgeRoot() }));
+      handler: async (req, _p, incoming) => {
+        // ?wait-beyond=N: answer once the tree has more than N leaves (or after LONG_POLL_MS).
+        const m = /[?&]wait-beyond=(\d{1,15})(&|$)/.exec(incoming?.url ?? req.url);
+        let waited = false;
+        if (m && view.waitForGrowth) {
+          const w = view.waitForGrowth(Number(m[1]), LONG_POLL_MS);
+          if (w) {
+            await w;
+            waited = true;
+          }
+        }
+        const res = ok(formatTreeHead({ size: view.store.size(), rootHash: view.store.edgeRoot() }));
+        if (waited) res.headers.set(LONG_POLL_HEADER, '1');
+        return res;
       },
     },
     {
@@ -58,8 +75,7 @@ export function primaryInternalRoutes(view: PrimaryInternalView, opts: { maxRang
         if (newSize <= oldSize) throw new HttpError(400, `new_size(${newSize}) must be larger than old_size(${oldSize})`);
         const size = view.store.size();
         if (newSize > BigInt(size)) throw new HttpError(400, `new_size ${newSize} outside of current tree, size ${size}`);
-        let body = '';
-        for (const h of view.store.consistencyProof(Number(oldSize), Number(newSize))) body += line('node_hash', h);
+        const body = hashLines('node_hash', view.store.consistencyProof(Number(oldSize), Number(newSize)));
         return ok(body);
       },
     },

@@ -1,7 +1,7 @@
 // The public Sigsum log API (log.md §3, protocol.md §2) as a thin skin:
 // parse the request, call the log, format the answer. Status codes and
 // messages follow sigsum-go's server package and log-go's endpoint checks.
-import { line, ParseError, parseDecimal, decodeHexSized } from '../sigsum/ascii.js';
+import { hashLines, line, ParseError, parseDecimal, decodeHexSized } from '../sigsum/ascii.js';
 import { parseAddLeafRequest } from '../sigsum/leaf.js';
 import { leafLine } from '../sigsum/leaf.js';
 import { parseSubmitHeader } from '../sigsum/token.js';
@@ -96,7 +96,7 @@ export function publicRoutes(view: LogReadView, writer: LogWriteView | undefined
         const index = view.store.leafIndex(leafHash);
         if (index === undefined || index >= n) throw new HttpError(404, 'Not Found');
         let body = line('leaf_index', index);
-        for (const h of view.store.inclusionProof(index, n)) body += line('node_hash', h);
+        body += hashLines('node_hash', view.store.inclusionProof(index, n));
         return ok(body);
       },
     },
@@ -112,8 +112,7 @@ export function publicRoutes(view: LogReadView, writer: LogWriteView | undefined
         if (newSize <= oldSize) throw new HttpError(400, `new_size(${newSize}) must be larger than old_size(${oldSize})`);
         const published = view.publishedSize();
         if (newSize > BigInt(published)) throw new HttpError(400, `new_size ${newSize} outside of current tree, size ${published}`);
-        let body = '';
-        for (const h of view.store.consistencyProof(Number(oldSize), Number(newSize))) body += line('node_hash', h);
+        const body = hashLines('node_hash', view.store.consistencyProof(Number(oldSize), Number(newSize)));
         return ok(body);
       },
     },

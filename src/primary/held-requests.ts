@@ -4,9 +4,10 @@
 // proof at once, instead of sleeping after a 202 and asking again.
 //
 // Holding ties up a connection, so it is bounded: at most `maxHeld`
-// requests at a time, and only while the log has few leaves waiting for
-// publication (a quiet log); under load every request is answered at once,
-// so throughput does not degrade into connections ÷ interval.
+// requests at a time, and only while fewer than 4 × maxHeld leaves wait for
+// publication; a loaded log answers at once, so throughput does not degrade
+// into connections ÷ interval (a burst can only stall up to maxHeld
+// connections for one interval, at its start).
 //
 // Owned by the event loop: `held` is changed by hold() and settle().
 import type { Hash } from '../sigsum/types.js';
@@ -32,7 +33,7 @@ export class HeldRequests {
 
   /** Whether a new request may be held, given how many leaves await publication. */
   canHold(backlog: number): boolean {
-    return this.opts.waitMs > 0 && this.held.size < this.opts.maxHeld && backlog < this.opts.maxHeld;
+    return this.opts.waitMs > 0 && this.held.size < this.opts.maxHeld && backlog < 4 * this.opts.maxHeld;
   }
 
   hold(leafHash: Hash): Promise<HeldOutcome> {

@@ -71,6 +71,7 @@ export class PrimaryLog {
   private readonly sequencer: Sequencer;
   private readonly held: HeldRequests;
   private commits = 0; // batch commits so far (lets add-leaf skip a second storage lookup)
+  private growthWaiters = new Set<{ beyond: number; resolve: () => void; timer: NodeJS.Timeout }>(); // secondaries' long polls
   readonly cosigner: Cosigner | undefined;
   private readonly verifyLeaf: typeof verifyLeafSignatureAsync;
   private timer: NodeJS.Timeout | undefined;
@@ -100,6 +101,7 @@ export class PrimaryLog {
     this.held = new HeldRequests(opts.hold ?? { waitMs: 0, maxHeld: 0 });
     this.sequencer = new Sequencer(store, { ...defaultSequencerOptions, ...opts.sequencer }, opts.logger, (_size, leaves, seconds) => {
       this.commits++;
+      this.wakeGrowthWaiters();
       opts.metrics?.batchSize.observe(leaves);
       opts.metrics?.commitSeconds.observe(seconds);
       this.flushLimits();
@@ -196,6 +198,37 @@ export class PrimaryLog {
     return this.held.hold(leafHash);
   }
 
+  /**
+   * Resolves once more than `beyond` leaves are stored, or after `ms` (a
+   * secondary's long poll: it learns of new leaves at once instead of on its
+   * next poll). Returns false when too many are waiting already.
+   */
+  waitForGrowth(beyond: number, ms: number): Promise<void> | false {
+    if (this.store.size() > beyond || this.stopped) return Promise.resolve();
+    if (this.growthWaiters.size >= 64) return false;
+    return new Promise(resolve => {
+      const w = {
+        beyond,
+        resolve,
+        timer: setTimeout(() => {
+          this.growthWaiters.delete(w);
+          resolve();
+        }, ms),
+      };
+      this.growthWaiters.add(w);
+    });
+  }
+
+  private wakeGrowthWaiters(): void {
+    const size = this.store.size();
+    for (const w of this.growthWaiters) {
+      if (size <= w.beyond && !this.stopped) continue;
+      clearTimeout(w.timer);
+      this.growthWaiters.delete(w);
+      w.resolve();
+    }
+  }
+
   /** Held requests currently waiting (metrics). */
   heldRequests(): number {
     return this.held.count;
@@ -223,10 +256,17 @@ export class PrimaryLog {
 
   start(): void {
     this.sequencer.start();
+    // Fixed-rate rounds (start to start), like log-go's ticker; a round that
+    // overruns delays the next one rather than overlapping it.
+    let next = performance.now();
     const tick = () => {
       if (this.stopped) return;
+      next += this.opts.interval;
       void this.rotate().finally(() => {
-        if (!this.stopped) this.timer = setTimeout(tick, this.opts.interval);
+        if (this.stopped) return;
+        const now = performance.now();
+        if (next < now) next = now;
+        this.timer = setTimeout(tick, next - now);
       });
     };
     this.timer = setTimeout(tick, 0);
@@ -305,7 +345,8 @@ export class PrimaryLog {
   private publish(cth: CosignedTreeHead): void {
     const body = formatCosignedTreeHead(cth);
     if (body === this.publishedBody) return;
-    this.store.setState({ [STATE_KEYS.publishedTreeHead]: body });
+    // Persisted only when it says more than the stored signed head (cosignatures): saves an fsync per round otherwise.
+    if (cth.cosignatures.length > 0 || this.store.getState(STATE_KEYS.publishedTreeHead) !== undefined) this.store.setState({ [STATE_KEYS.publishedTreeHead]: body });
     this.published = cth;
     this.publishedBody = body;
     this.publishedAt = this.opts.clock.now();
@@ -342,6 +383,7 @@ export class PrimaryLog {
     if (this.rotating) await this.rotating;
     await this.cosigner?.stop();
     this.held.releaseAll();
+    this.wakeGrowthWaiters();
     try {
       this.sequencer.flushAll();
     } catch (e) {

@@ -16,7 +16,7 @@ export interface SequencerOptions {
   maxPool: number;
 }
 
-export const defaultSequencerOptions: SequencerOptions = { batchInterval: 50, maxBatch: 2048, maxPool: 100_000 };
+export const defaultSequencerOptions: SequencerOptions = { batchInterval: 20, maxBatch: 2048, maxPool: 100_000 };
 
 export function hashKey(h: Hash): string {
   return Buffer.from(h.buffer, h.byteOffset, h.byteLength).toString('latin1');

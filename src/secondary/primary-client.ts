@@ -8,7 +8,7 @@ import { AsciiParser } from '../sigsum/ascii.js';
 import { parseLeaves } from '../sigsum/leaf.js';
 import { parseCosignedTreeHead, parseSignedTreeHead, parseTreeHead, type CosignedTreeHead, type SignedTreeHead, type TreeHead } from '../sigsum/treehead.js';
 import { asHash, type Hash } from '../sigsum/types.js';
-import { EPOCH_HEADER } from '../http/internal-api.js';
+import { EPOCH_HEADER, LONG_POLL_HEADER, LONG_POLL_MS } from '../http/internal-api.js';
 import { fetchOk, fetchText, joinUrl, PeerError } from '../net/fetch-text.js';
 
 export interface UnsignedHead extends TreeHead {
@@ -28,17 +28,22 @@ export class PrimaryClient {
     private readonly timeoutMs: number,
   ) {}
 
-  /** The primary's local tree, or "legacy" if it has no such endpoint (a log-go primary). */
-  async unsignedHead(): Promise<UnsignedHead | 'legacy'> {
-    const url = joinUrl(this.primaryUrl, 'get-tree-head-unsigned');
-    const r = await fetchText(url, { timeoutMs: this.timeoutMs, maxBytes: 4096 });
+  /**
+   * The primary's local tree, or "legacy" if it has no such endpoint (a
+   * log-go primary). With `waitBeyond`, a long poll: the primary answers once
+   * it holds more leaves than that (or after a second); `longPolled` says
+   * whether it did wait.
+   */
+  async unsignedHead(waitBeyond?: number): Promise<(UnsignedHead & { longPolled: boolean }) | 'legacy'> {
+    const url = joinUrl(this.primaryUrl, 'get-tree-head-unsigned') + (waitBeyond === undefined ? '' : `?wait-beyond=${waitBeyond}`);
+    const r = await fetchText(url, { timeoutMs: this.timeoutMs + (waitBeyond === undefined ? 0 : LONG_POLL_MS), maxBytes: 4096 });
     if (r.status === 404 && !r.headers.has(EPOCH_HEADER)) return 'legacy';
     if (r.status !== 200) throw new PeerError(`${url}: HTTP ${r.status}`, r.status);
     const th = parse(url, r.text, parseTreeHead);
     const raw = r.headers.get(EPOCH_HEADER);
     const epoch = raw === null ? 0 : Number(raw);
     if (!Number.isSafeInteger(epoch) || epoch < 0) throw new PeerError(`${url}: invalid epoch header ${JSON.stringify(raw)}`);
-    return { ...th, epoch };
+    return { ...th, epoch, longPolled: r.headers.get(LONG_POLL_HEADER) === '1' };
   }
 
   /** Leaves from `start` (at most end - start; fewer when the primary clamps), or "end" at the end of its tree. */

@@ -55,6 +55,8 @@ export class SecondaryLog {
   private seen: SignedTreeHead | undefined;
   private replicaHead: SignedTreeHead | undefined; // cache of the signed replica head
   private rangeHint = 4096; // learned from the primary's clamping
+  private caughtUp = false; // the last round found nothing new: long-poll next
+  private longPoll = true; // the primary honours long polls (ours does, log-go has no such endpoint)
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
   private stopped = true;
@@ -142,7 +144,8 @@ export class SecondaryLog {
       let delay = this.opts.interval;
       this.polling = this.pollOnce()
         .then(more => {
-          if (more) delay = 0;
+          // More to copy, or caught up with a primary that long-polls: go again at once.
+          if (more || (this.caughtUp && this.longPoll && this.mode === 'checked')) delay = 0;
           this.recovered();
         })
         .catch(e => this.failed(e as Error))
@@ -183,7 +186,8 @@ export class SecondaryLog {
   /** One round; true if there is more to copy right away. Throws Divergence on a mismatch. */
   async pollOnce(): Promise<boolean> {
     if (this.halted) return false;
-    const up = await this.client.unsignedHead();
+    const up = await this.client.unsignedHead(this.caughtUp && this.longPoll ? this.store.size() : undefined);
+    if (up !== 'legacy' && this.caughtUp && this.longPoll && !up.longPolled) this.longPoll = false; // an older primary: poll on the interval
     if (up === 'legacy') {
       this.mode = 'legacy';
       return this.pollLegacy();
@@ -192,6 +196,7 @@ export class SecondaryLog {
     this.checkEpoch(up.epoch);
     this.upstreamSize = up.size;
     const more = await this.copyChecked(up, 'internal');
+    this.caughtUp = !more;
     const [signed, pub] = await Promise.all([this.client.signedHead(), this.client.publishedHead('internal')]);
     this.observeSigned(signed);
     this.observePublished(pub.head, pub.body);

@@ -148,3 +148,13 @@ export class AsciiParser {
 export function line(key: string, ...values: (string | number | bigint | Uint8Array)[]): string {
   return key + '=' + values.map(v => (v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex') : String(v))).join(' ') + '\n';
 }
+
+/** "node_hash=<hex>\n" lines for a proof, hex-encoded in one pass. */
+export function hashLines(key: string, hashes: readonly Uint8Array[]): string {
+  if (hashes.length === 0) return '';
+  const hex = Buffer.concat(hashes).toString('hex');
+  const prefix = key + '=';
+  let out = '';
+  for (let i = 0; i < hashes.length; i++) out += prefix + hex.slice(64 * i, 64 * i + 64) + '\n';
+  return out;
+}

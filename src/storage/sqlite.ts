@@ -97,6 +97,7 @@ export class SqliteStore implements LogStore {
   private readonly stmt;
   private readonly reader: NodeReader;
   private readonly nodeCache = new Map<number, Hash>(); // immutable complete-subtree hashes, by level and index
+  private leafBlock: { start: number; hashes: Hash[] } | undefined; // see fromLeafBlock
 
   constructor(private readonly db: Database.Database, readonly path: string) {
     const meta = new Map<string, string>();
@@ -142,6 +143,7 @@ export class SqliteStore implements LogStore {
       insertNode: db.prepare('INSERT INTO nodes(level, idx, hash) VALUES (?, ?, ?)'),
       byHash: db.prepare('SELECT idx FROM leaves WHERE leaf_hash = ?').pluck(),
       leafHash: db.prepare('SELECT leaf_hash FROM leaves WHERE idx = ?').pluck(),
+      leafHashRange: db.prepare('SELECT leaf_hash FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx').pluck(),
       node: db.prepare('SELECT hash FROM nodes WHERE level = ? AND idx = ?').pluck(),
       range: db.prepare('SELECT leaf FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx').pluck(),
       latest: db.prepare('SELECT size, root_hash, signature, signed_at FROM tree_heads ORDER BY size DESC LIMIT 1'),
@@ -215,10 +217,28 @@ export class SqliteStore implements LogStore {
       const hit = this.nodeCache.get(key);
       if (hit) return hit;
     }
-    const h = this.maybeNode(level, index);
+    const h = level <= 1 ? this.fromLeafBlock(level, index) : this.maybeNode(level, index);
     if (!h) throw new StorageError(`missing subtree hash at level ${level}, index ${index}`);
     if (cacheable && this.nodeCache.size < NODE_CACHE_MAX) this.nodeCache.set(key, h);
     return h;
+  }
+
+  /**
+   * Levels 0 and 1 from the aligned block of 4 leaf hashes around them, read
+   * with one range query and kept until another block is needed: an
+   * inclusion proof reads a leaf's sibling and its parent's sibling, both in
+   * that block.
+   */
+  private fromLeafBlock(level: number, index: number): Hash | undefined {
+    const first = level === 0 ? index : 2 * index;
+    const start = first - (first % 4);
+    if (this.leafBlock?.start !== start || this.leafBlock.hashes.length < 4) {
+      this.leafBlock = { start, hashes: this.stmt.leafHashRange.all(start, start + 4) as Hash[] };
+    }
+    const b = this.leafBlock.hashes;
+    const at = first - start;
+    if (level === 0) return b[at];
+    return b[at] && b[at + 1] ? nodeHash(b[at], b[at + 1]) : undefined;
   }
 
   maybeNode(level: number, index: number): Hash | undefined {
