@@ -1,13 +1,13 @@
 // add-leaf requests held open until their leaf is in the published tree head
-// (then 200) or a deadline passes (then 202, as without holding). A client
-// such as sigsum-submit then gets 200 on its first request and finds its
-// proof at once, instead of sleeping after a 202 and asking again.
+// (then 200) or a deadline passes (then 202, as without holding).
 //
-// Holding ties up a connection, so it is bounded: at most `maxHeld`
-// requests at a time, and only while fewer than 4 × maxHeld leaves wait for
-// publication; a loaded log answers at once, so throughput does not degrade
-// into connections ÷ interval (a burst can only stall up to maxHeld
-// connections for one interval, at its start).
+// Only a repeated add-leaf for a leaf that is accepted but not yet published
+// is held: that request is the client polling for its 200 (sigsum-submit
+// re-posts right after submitting, then every 2 s). Holding it answers at
+// the moment of publication instead of on the client's next poll, and the
+// client finds its proof at once. A first submission is always answered at
+// once (202), so holding never slows a client that submits many leaves.
+// Held requests tie up connections and timers, so their number is bounded.
 //
 // Owned by the event loop: `held` is changed by hold() and settle().
 import type { Hash } from '../sigsum/types.js';
@@ -31,9 +31,9 @@ export class HeldRequests {
     return this.held.size;
   }
 
-  /** Whether a new request may be held, given how many leaves await publication. */
-  canHold(backlog: number): boolean {
-    return this.opts.waitMs > 0 && this.held.size < this.opts.maxHeld && backlog < 4 * this.opts.maxHeld;
+  /** Whether one more request may be held. */
+  canHold(): boolean {
+    return this.opts.waitMs > 0 && this.held.size < this.opts.maxHeld;
   }
 
   hold(leafHash: Hash): Promise<HeldOutcome> {

@@ -188,13 +188,12 @@ export class PrimaryLog {
       release();
       return { status: 503, message: 'too many pending leaves, retry later' };
     }
-    return this.maybeHold(leafHash);
+    return { status: 202 };
   }
 
-  /** 202, or (on a quiet log) wait until the leaf is published and answer 200. */
+  /** A repeated add-leaf for a pending leaf: 202, or wait until it is published and answer 200 (held-requests.ts). */
   private maybeHold(leafHash: Hash): Promise<AddLeafOutcome> | AddLeafOutcome {
-    const backlog = this.sequencer.pending + this.store.size() - this.published.size;
-    if (!this.held.canHold(backlog)) return { status: 202 };
+    if (!this.held.canHold()) return { status: 202 };
     return this.held.hold(leafHash);
   }
 
