@@ -25,13 +25,13 @@ import { existsSync } from 'node:fs';
 import { CompactRange, consistencyProof, inclusionProof, nodeHash, rootHash, type NodeReader } from '../sigsum/merkle.js';
 import type { SignedTreeHead } from '../sigsum/treehead.js';
 import { bytesEqual, toHex, type Hash, type Signature } from '../sigsum/types.js';
+import { NodeCache } from './node-cache.js';
 import { FORMAT_VERSION, STORED_NODE_MIN_LEVEL, StorageError, type LogStore, type NewLeaf, type RateCount, type Role, type StoredTreeHead } from './store.js';
 
 export const DB_FILE = 'log.db';
 
-/** Subtree hashes from this level up are cached in memory once read (at 10^7 leaves: at most 10^7/2^6 of them). */
+/** Subtree hashes from this level up are cached in memory once read (node-cache.ts). */
 const NODE_CACHE_MIN_LEVEL = 6;
-const NODE_CACHE_MAX = 1 << 20; // about 100 MiB at most
 
 const SCHEMA = `
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -59,8 +59,8 @@ function pragmas(db: Database.Database): void {
 
 /** Random point reads (proofs, dedup) go through the OS page cache via mmap instead of read() calls. */
 function readPragmas(db: Database.Database): void {
-  db.pragma('mmap_size = 8589934592'); // 8 GiB of address space, not memory
-  db.pragma('cache_size = -32768'); // 32 MiB of SQLite page cache
+  db.pragma('mmap_size = 268435456'); // the first 256 MiB of the file mapped (counted in RSS once touched)
+  db.pragma('cache_size = -32768'); // 32 MiB of SQLite page cache for the rest
 }
 
 /** Creates a new database file; fails if one exists. */
@@ -96,7 +96,7 @@ export class SqliteStore implements LogStore {
   private edge: CompactRange; // owned by append(); replaced only after a commit
   private readonly stmt;
   private readonly reader: NodeReader;
-  private readonly nodeCache = new Map<number, Hash>(); // immutable complete-subtree hashes, by level and index
+  private readonly nodeCache = new NodeCache(NODE_CACHE_MIN_LEVEL); // immutable complete-subtree hashes
   private leafBlock: { start: number; hashes: Hash[] } | undefined; // see fromLeafBlock
 
   constructor(private readonly db: Database.Database, readonly path: string) {
@@ -212,14 +212,13 @@ export class SqliteStore implements LogStore {
    */
   readNode(level: number, index: number): Hash {
     const cacheable = level >= NODE_CACHE_MIN_LEVEL;
-    const key = cacheable ? level * 2 ** 45 + index : 0;
     if (cacheable) {
-      const hit = this.nodeCache.get(key);
+      const hit = this.nodeCache.get(level, index);
       if (hit) return hit;
     }
     const h = level <= 1 ? this.fromLeafBlock(level, index) : this.maybeNode(level, index);
     if (!h) throw new StorageError(`missing subtree hash at level ${level}, index ${index}`);
-    if (cacheable && this.nodeCache.size < NODE_CACHE_MAX) this.nodeCache.set(key, h);
+    if (cacheable) this.nodeCache.set(level, index, h);
     return h;
   }
 
