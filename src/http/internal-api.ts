@@ -11,10 +11,9 @@
 //
 // Secondary: get-secondary-tree-head, its replica's head signed with its own
 // key (log-go's format, so a log-go primary can use our secondary).
-import { hashLines } from '../sigsum/ascii.js';
 import { formatSignedTreeHead, formatTreeHead, type SignedTreeHead } from '../sigsum/treehead.js';
 import type { Route } from './mux.js';
-import { leafRange, leavesBody, parseInt63, type Handler, type LogReadView } from './public-api.js';
+import { consistencyBody, leafRange, leavesBody, type Handler, type LogReadView } from './public-api.js';
 import { HttpError, ok } from './respond.js';
 
 export const EPOCH_HEADER = 'sigsum-log-epoch';
@@ -65,20 +64,7 @@ export function primaryInternalRoutes(view: PrimaryInternalView, opts: { maxRang
         return res;
       },
     },
-    {
-      method: 'GET',
-      pattern: '/get-consistency-proof/{old}/{new}',
-      handler: (_req, p) => {
-        const oldSize = parseInt63(p.old);
-        const newSize = parseInt63(p.new);
-        if (oldSize < 1n) throw new HttpError(400, `old_size(${oldSize}) must be larger than zero`);
-        if (newSize <= oldSize) throw new HttpError(400, `new_size(${newSize}) must be larger than old_size(${oldSize})`);
-        const size = view.store.size();
-        if (newSize > BigInt(size)) throw new HttpError(400, `new_size ${newSize} outside of current tree, size ${size}`);
-        const body = hashLines('node_hash', view.store.consistencyProof(Number(oldSize), Number(newSize)));
-        return ok(body);
-      },
-    },
+    { method: 'GET', pattern: '/get-consistency-proof/{old}/{new}', handler: (_req, p) => ok(consistencyBody(view.store, p, view.store.size())) },
     { method: 'GET', pattern: '/get-consistency-proof/', handler: () => { throw new HttpError(400, 'Bad Request'); } },
     { method: 'GET', pattern: '/get-tree-head-signed', handler: () => ok(formatSignedTreeHead(view.committedTreeHead())) },
     { method: 'GET', pattern: '/get-tree-head', handler: () => ok(view.treeHeadBody()) },

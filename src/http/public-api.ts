@@ -72,6 +72,16 @@ export function leafRange(params: Params, maxIndex: number, strictEnd: boolean, 
   return { start: Number(start), end: Number(end) };
 }
 
+/** get-consistency-proof/<old>/<new> within a tree of `size` leaves, with log-go's checks and messages. */
+export function consistencyBody(store: LogStore, p: Params, size: number): string {
+  const oldSize = parseInt63(p.old);
+  const newSize = parseInt63(p.new);
+  if (oldSize < 1n) throw new HttpError(400, `old_size(${oldSize}) must be larger than zero`);
+  if (newSize <= oldSize) throw new HttpError(400, `new_size(${newSize}) must be larger than old_size(${oldSize})`);
+  if (newSize > BigInt(size)) throw new HttpError(400, `new_size ${newSize} outside of current tree, size ${size}`);
+  return hashLines('node_hash', store.consistencyProof(Number(oldSize), Number(newSize)));
+}
+
 export function leavesBody(store: LogStore, start: number, end: number): string {
   const leaves = store.getLeaves(start, end);
   if (leaves.length !== end - start) throw new Error(`backend returned ${leaves.length} leaves for [${start}, ${end})`);
@@ -105,16 +115,7 @@ export function publicRoutes(view: LogReadView, writer: LogWriteView | undefined
       method: 'GET',
       pattern: '/get-consistency-proof/{old}/{new}',
       endpoint: 'get-consistency-proof/',
-      handler: (_req, p) => {
-        const oldSize = parseInt63(p.old);
-        const newSize = parseInt63(p.new);
-        if (oldSize < 1n) throw new HttpError(400, `old_size(${oldSize}) must be larger than zero`);
-        if (newSize <= oldSize) throw new HttpError(400, `new_size(${newSize}) must be larger than old_size(${oldSize})`);
-        const published = view.publishedSize();
-        if (newSize > BigInt(published)) throw new HttpError(400, `new_size ${newSize} outside of current tree, size ${published}`);
-        const body = hashLines('node_hash', view.store.consistencyProof(Number(oldSize), Number(newSize)));
-        return ok(body);
-      },
+      handler: (_req, p) => ok(consistencyBody(view.store, p, view.publishedSize())),
     },
     { method: 'GET', pattern: '/get-consistency-proof/', endpoint: 'get-consistency-proof/', handler: badRequest },
     {

@@ -114,3 +114,31 @@ export function listen(endpoint: string, handle: (req: Request, target?: string,
     (server as unknown as { requestTimeout: number; headersTimeout: number; keepAliveTimeout: number }).requestTimeout = 30_000;
   });
 }
+
+/** A node's two listeners; if the second cannot listen, the first is closed again. */
+export async function listenPair(
+  externalEndpoint: string,
+  external: (req: Request, target?: string, incoming?: IncomingMessage) => Promise<Response>,
+  internalEndpoint: string,
+  internal: (req: Request, target?: string, incoming?: IncomingMessage) => Promise<Response>,
+): Promise<{ external: Listener; internal: Listener }> {
+  const ext = await listen(externalEndpoint, external);
+  try {
+    return { external: ext, internal: await listen(internalEndpoint, internal) };
+  } catch (e) {
+    await ext.close();
+    throw e;
+  }
+}
+
+/** Stops a node once, in order: listeners, then its log, then storage. */
+export function nodeStopper(listeners: Listener[], stopLog: () => Promise<void>, closeStorage: () => void, done: () => void): () => Promise<void> {
+  let stopping: Promise<void> | undefined;
+  return () =>
+    (stopping ??= (async () => {
+      await Promise.all(listeners.map(l => l.close()));
+      await stopLog();
+      closeStorage();
+      done();
+    })());
+}

@@ -11,7 +11,7 @@ import { infoRoutes } from '../http/info.js';
 import { primaryInternalRoutes } from '../http/internal-api.js';
 import { Mux } from '../http/mux.js';
 import { publicRoutes, type Handler } from '../http/public-api.js';
-import { dispatcher, listen, mount, normalizePrefix, type Listener } from '../http/server.js';
+import { dispatcher, listenPair, mount, nodeStopper, normalizePrefix, type Listener } from '../http/server.js';
 import type { Route } from '../http/mux.js';
 import { PrimaryLog } from './primary-log.js';
 import { defaultSequencerOptions } from './sequencer.js';
@@ -105,9 +105,9 @@ export async function startPrimary(cfg: PrimaryNodeConfig): Promise<PrimaryNode>
     ...(infoRoutes({ role: 'primary', publicKey: cfg.signer.publicKey, urlPrefix: prefix, publishedSize: () => log.publishedSize(), status: () => log.lastRotationError }) as Route<Handler>[]),
   ]);
   registerPrimaryGauges(metrics, log, cfg.clock);
-  let stopping: Promise<void> | undefined;
+  let stopping = false;
   const health = () => ({
-    ready: stopping === undefined,
+    ready: !stopping,
     lines: [
       `role primary, epoch ${log.epoch()}`,
       `published tree size ${log.publishedSize()}, signed tree size ${log.committedTreeHead().size}, local tree size ${log.store.size()}`,
@@ -118,16 +118,14 @@ export async function startPrimary(cfg: PrimaryNodeConfig): Promise<PrimaryNode>
     ],
   });
   const internalMux = new Mux<Handler>([...mount(prefix, primaryInternalRoutes(log, { maxRange: cfg.maxRange })), ...opsRoutes(metrics, health)]);
-  let external: Listener | undefined;
-  let internal: Listener | undefined;
+  let listeners: { external: Listener; internal: Listener };
   try {
-    external = await listen(cfg.externalEndpoint, dispatcher(publicMux, cfg.logger, (e, st, sec) => metrics.request(e, st, sec)));
-    internal = await listen(cfg.internalEndpoint, dispatcher(internalMux, cfg.logger));
+    listeners = await listenPair(cfg.externalEndpoint, dispatcher(publicMux, cfg.logger, (e, st, sec) => metrics.request(e, st, sec)), cfg.internalEndpoint, dispatcher(internalMux, cfg.logger));
   } catch (e) {
-    await external?.close();
     dd.close();
     throw e;
   }
+  const { external, internal } = listeners;
   log.start();
   cfg.logger.info('primary started', {
     log_key_hash: toHex(sha256(cfg.signer.publicKey)),
@@ -144,19 +142,15 @@ export async function startPrimary(cfg: PrimaryNodeConfig): Promise<PrimaryNode>
   if (!log.replication) {
     cfg.logger.warning('no secondary configured: tree heads are signed as soon as leaves are on this one disk. This is a test setup without protection against data loss; production logs need --secondary-url/--secondary-pubkey-file');
   }
+  const stopNode = nodeStopper([external, internal], () => log.stop(), () => dd.close(), () => cfg.logger.info('primary stopped', { tree_size: log.committedTreeHead().size }));
   return {
     log,
     metrics,
     external,
     internal,
     stop() {
-      stopping ??= (async () => {
-        await Promise.all([external!.close(), internal!.close()]);
-        await log.stop();
-        dd.close();
-        cfg.logger.info('primary stopped', { tree_size: log.committedTreeHead().size });
-      })();
-      return stopping;
+      stopping = true;
+      return stopNode();
     },
   };
 }

@@ -13,10 +13,10 @@
 //   replication - per-secondary status, written only inside rotate().
 //
 // Invariants kept here: a tree head is signed only over leaves that are
-// durable locally and on the required secondaries (replication.ts); its root is recomputed from storage and must equal the in-memory
-// edge; it must be consistent with the previous head (verified with a proof
-// read from storage); it is stored durably before anyone can see it; it never
-// shrinks.
+// durable locally and on the required secondaries (replication.ts); its root
+// is recomputed from storage and must equal the in-memory edge; it must be
+// consistent with the previous head (verified with a proof read from
+// storage); it is stored durably before anyone can see it; it never shrinks.
 import { parseAddLeafRequest, leafOfRequest, verifyLeafSignatureAsync, type AddLeafRequest } from '../sigsum/leaf.js';
 import { verifyConsistency } from '../sigsum/merkle.js';
 import { formatCosignedTreeHead, parseCosignedTreeHead, signTreeHead, treeHeadsEqual, verifyTreeHead, type CosignedTreeHead } from '../sigsum/treehead.js';
@@ -52,7 +52,7 @@ export interface PrimaryOptions {
   /** Rate limits and the submit-token verifier; none = no limits (tokens only format-checked). */
   limits?: { limiter: RateLimiter; tokens: TokenVerifier };
   metrics?: Metrics;
-  /** Hold add-leaf for a new leaf up to waitMs until it is published (then 200); see held-requests.ts. */
+  /** Hold a repeated add-leaf for a pending leaf up to waitMs until it is published (then 200); see held-requests.ts. */
   hold?: { waitMs: number; maxHeld: number };
 }
 

@@ -12,7 +12,7 @@ import { infoRoutes } from '../http/info.js';
 import { secondaryInternalRoutes } from '../http/internal-api.js';
 import { Mux, type Route } from '../http/mux.js';
 import { publicRoutes, type Handler } from '../http/public-api.js';
-import { dispatcher, listen, mount, normalizePrefix, type Listener } from '../http/server.js';
+import { dispatcher, listenPair, mount, nodeStopper, normalizePrefix, type Listener } from '../http/server.js';
 import { MAX_ADD_LEAF_BODY } from '../primary/node.js';
 import { PrimaryClient } from './primary-client.js';
 import { defaultSecondaryOptions, SecondaryLog } from './secondary-log.js';
@@ -72,9 +72,9 @@ export async function startSecondary(cfg: SecondaryNodeConfig): Promise<Secondar
   ]);
   const metrics = new Metrics();
   registerSecondaryGauges(metrics, log);
-  let stopping: Promise<void> | undefined;
+  let stopping = false;
   const health = () => ({
-    ready: stopping === undefined && !log.halted && log.publishedTreeHead() !== undefined,
+    ready: !stopping && !log.halted && log.publishedTreeHead() !== undefined,
     lines: [
       `role secondary, epoch ${dd.store.epoch}`,
       `replica size ${dd.store.size()}, primary size ${log.upstreamSize}, published tree size ${log.publishedSize()}`,
@@ -85,16 +85,14 @@ export async function startSecondary(cfg: SecondaryNodeConfig): Promise<Secondar
   });
   const observe = (e: string, st: number, sec: number) => metrics.request(e, st, sec);
   const internalMux = new Mux<Handler>([...mount(prefix, secondaryInternalRoutes(log)), ...opsRoutes(metrics, health)]);
-  let external: Listener | undefined;
-  let internal: Listener | undefined;
+  let listeners: { external: Listener; internal: Listener };
   try {
-    external = await listen(cfg.externalEndpoint, dispatcher(publicMux, cfg.logger, observe));
-    internal = await listen(cfg.internalEndpoint, dispatcher(internalMux, cfg.logger, observe));
+    listeners = await listenPair(cfg.externalEndpoint, dispatcher(publicMux, cfg.logger, observe), cfg.internalEndpoint, dispatcher(internalMux, cfg.logger, observe));
   } catch (e) {
-    await external?.close();
     dd.close();
     throw e;
   }
+  const { external, internal } = listeners;
   log.start();
   cfg.logger.info('secondary started', {
     log_key_hash: toHex(sha256(cfg.logPublicKey)),
@@ -105,19 +103,15 @@ export async function startSecondary(cfg: SecondaryNodeConfig): Promise<Secondar
     replica_size: dd.store.size(),
     epoch: dd.store.epoch,
   });
+  const stopNode = nodeStopper([external, internal], () => log.stop(), () => dd.close(), () => cfg.logger.info('secondary stopped', { replica_size: dd.store.size() }));
   return {
     log,
     metrics,
     external,
     internal,
     stop() {
-      stopping ??= (async () => {
-        await Promise.all([external!.close(), internal!.close()]);
-        await log.stop();
-        dd.close();
-        cfg.logger.info('secondary stopped', { replica_size: dd.store.size() });
-      })();
-      return stopping;
+      stopping = true;
+      return stopNode();
     },
   };
 }

@@ -1,8 +1,8 @@
 // Complete-subtree hashes of the upper levels kept in memory once read: they
 // never change, and every proof reads them. Stored compactly per level in
 // growable buffers (32 bytes per node plus a presence bit), so the cache
-// costs no garbage-collector work: at 10^7 leaves, levels >= 6 take about
-// 10 MB in total.
+// costs no garbage-collector work: at 10^7 leaves, levels >= 5 take about
+// 20 MB in total.
 import type { Hash } from '../sigsum/types.js';
 
 export class NodeCache {

@@ -31,7 +31,7 @@ import { FORMAT_VERSION, STORED_NODE_MIN_LEVEL, StorageError, type LogStore, typ
 export const DB_FILE = 'log.db';
 
 /** Subtree hashes from this level up are cached in memory once read (node-cache.ts). */
-const NODE_CACHE_MIN_LEVEL = 6;
+const NODE_CACHE_MIN_LEVEL = 5;
 
 const SCHEMA = `
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -59,7 +59,7 @@ function pragmas(db: Database.Database): void {
 
 /** Random point reads (proofs, dedup) go through the OS page cache via mmap instead of read() calls. */
 function readPragmas(db: Database.Database): void {
-  db.pragma('mmap_size = 268435456'); // the first 256 MiB of the file mapped (counted in RSS once touched)
+  db.pragma('mmap_size = 134217728'); // the first 128 MiB of the file mapped (counted in RSS once touched)
   db.pragma('cache_size = -32768'); // 32 MiB of SQLite page cache for the rest
 }
 

@@ -323,7 +323,7 @@ async function scale(hello: number) {
     if (n === 10_000_000) {
       row('scale: bytes on disk per leaf at 10^7', bytes / n, 256, 'B', { max: 1.0, text: '≤ 256 B' });
       row('scale: RSS at 10^7 after 10 s of proofs', rss / 2 ** 20, 300, 'MiB', { max: 1.0, text: '≤ 300 MiB' });
-      row('scale: of which anonymous (heap; the rest is the 256 MiB SQLite memory map)', anon / 2 ** 20, 300, 'MiB');
+      row('scale: of which anonymous (heap; the rest is mostly the 128 MiB SQLite memory map)', anon / 2 ** 20, 300, 'MiB');
       row('scale: startup time at 10^7 (spawn to serving)', p.startupMs, 2000, 'ms', { max: 1.0, text: '≤ 2 s' });
       const small = (scaleResults as Record<number, { p99: number }>)[10_000].p99;
       row('scale: p99 inclusion-proof latency at 10^7 vs 10^4', percentile(r.latencies, 99), small, 'ms', { max: 1.5, text: '≤ 1.5×' }, undefined, 2);

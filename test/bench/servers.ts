@@ -3,7 +3,7 @@
 // (in-memory backend), on loopback ports chosen here.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../helpers/process.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sleep } from './http-load.js';
@@ -22,16 +22,7 @@ export interface Proc {
   stop(): Promise<void>;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
+export { freePort };
 
 async function launch(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv, external: string, internal: string, readyUrl: string, timeoutMs = 120_000): Promise<Proc> {
   const started = performance.now();
