@@ -55,8 +55,8 @@ export class SecondaryLog {
   private seen: SignedTreeHead | undefined;
   private replicaHead: SignedTreeHead | undefined; // cache of the signed replica head
   private rangeHint = 4096; // learned from the primary's clamping
-  private caughtUp = false; // the last round found nothing new: long-poll next
-  private longPoll = true; // the primary honours long polls (ours does, log-go has no such endpoint)
+  private caughtUp = false; // the last round reached the primary's size: long-poll next
+  private longPolled = true; // the primary honoured the last long poll (ours does unless busy; log-go has none)
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
   private stopped = true;
@@ -145,7 +145,7 @@ export class SecondaryLog {
       this.polling = this.pollOnce()
         .then(more => {
           // More to copy, or caught up with a primary that long-polls: go again at once.
-          if (more || (this.caughtUp && this.longPoll && this.mode === 'checked')) delay = 0;
+          if (more || (this.caughtUp && this.longPolled && this.mode === 'checked')) delay = 0;
           this.recovered();
         })
         .catch(e => this.failed(e as Error))
@@ -186,8 +186,10 @@ export class SecondaryLog {
   /** One round; true if there is more to copy right away. Throws Divergence on a mismatch. */
   async pollOnce(): Promise<boolean> {
     if (this.halted) return false;
-    const up = await this.client.unsignedHead(this.caughtUp && this.longPoll ? this.store.size() : undefined);
-    if (up !== 'legacy' && this.caughtUp && this.longPoll && !up.longPolled) this.longPoll = false; // an older primary: poll on the interval
+    const asked = this.caughtUp;
+    const up = await this.client.unsignedHead(asked ? this.store.size() : undefined);
+    // A primary that did not wait (too many long polls, or one without them): poll on the interval next time.
+    this.longPolled = up !== 'legacy' && (!asked || up.longPolled);
     if (up === 'legacy') {
       this.mode = 'legacy';
       return this.pollLegacy();
