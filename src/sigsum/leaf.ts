@@ -50,8 +50,10 @@ export function parseLeaves(text: string): Uint8Array[] {
 }
 
 function hexField(s: string, n: number): Uint8Array {
-  if (s.length !== 2 * n || !/^[0-9a-fA-F]*$/.test(s)) throw new ParseError(`bad hex field of ${n} bytes`);
-  return new Uint8Array(Buffer.from(s, 'hex'));
+  // Buffer.from stops at the first character that is not hex, so a short result means bad input.
+  const b = s.length === 2 * n ? Buffer.from(s, 'hex') : undefined;
+  if (!b || b.length !== n) throw new ParseError(`bad hex field of ${n} bytes`);
+  return b;
 }
 
 /** A parsed add-leaf request (log.md §3.5). */

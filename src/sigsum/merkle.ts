@@ -5,20 +5,28 @@
 // Subtree addressing: node (level, index) covers leaves
 // [index·2^level, (index+1)·2^level); level 0 is the leaf hash. Only complete
 // (perfect) subtrees are ever stored, so every stored hash is immutable.
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { bytesEqual, type Hash } from './types.js';
-
-const LEAF_PREFIX = Buffer.from([0]);
-const NODE_PREFIX = Buffer.from([1]);
 
 export const EMPTY_ROOT: Hash = createHash('sha256').digest() as unknown as Hash;
 
+// One-shot hashing of a reused scratch buffer: several times cheaper than a
+// Hash object per call, and this runs once per leaf and per tree node.
+const leafInput = Buffer.alloc(1 + 128);
+const nodeInput = Buffer.alloc(1 + 64);
+nodeInput[0] = 1;
+
 export function leafHash(leaf: Uint8Array): Hash {
-  return createHash('sha256').update(LEAF_PREFIX).update(leaf).digest() as unknown as Hash;
+  if (leaf.length !== 128) return createHash('sha256').update(Buffer.from([0])).update(leaf).digest() as unknown as Hash;
+  leafInput.set(leaf, 1);
+  return hash('sha256', leafInput, 'buffer') as unknown as Hash;
 }
 
 export function nodeHash(left: Uint8Array, right: Uint8Array): Hash {
-  return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest() as unknown as Hash;
+  if (left.length !== 32 || right.length !== 32) return createHash('sha256').update(Buffer.from([1])).update(left).update(right).digest() as unknown as Hash;
+  nodeInput.set(left, 1);
+  nodeInput.set(right, 33);
+  return hash('sha256', nodeInput, 'buffer') as unknown as Hash;
 }
 
 /** Reads the hash of a complete subtree (level, index); must exist. */
