@@ -11,17 +11,15 @@
 # sigsum-token, sigsum-witness), sigsum-log-go (log-go's sigsum-log-primary and
 # sigsum-log-secondary; run them with GODEBUG=httpmuxgo121=0) and torchwood
 # (litewitness). Tested with sigsum-go 0.14.1-2, sigsum-log-go 0.15.2-2+b1,
-# torchwood 0.9.0-6. litewitness signs through an ssh-agent: when the system
-# has no ssh-agent, openssh-client is unpacked here too.
+# torchwood 0.9.0-6. (litewitness signs through an SSH agent; the tests
+# provide their own, test/support/ssh-agent.ts.)
 set -euo pipefail
 
 dest=${1:-${XDG_CACHE_HOME:-$HOME/.cache}/sigsum-tools}
 packages=(sigsum-go sigsum-log-go torchwood)
 bin="$dest/usr/bin"
-command -v ssh-agent >/dev/null && command -v ssh-add >/dev/null && command -v ssh-keygen >/dev/null || packages+=(openssh-client)
 
-have_agent() { command -v ssh-agent >/dev/null || [[ -x $bin/ssh-agent ]]; }
-if [[ -x $bin/sigsum-submit && -x $bin/sigsum-log-primary && -x $bin/litewitness ]] && have_agent; then
+if [[ -x $bin/sigsum-submit && -x $bin/sigsum-log-primary && -x $bin/litewitness ]]; then
   echo "$bin"
   exit 0
 fi

@@ -23,7 +23,8 @@ import { entry, h, hx } from '../helpers/vectors.js';
 import { submitterSigner, tempDir, waitFor } from '../helpers/fixtures.js';
 import { addLeaf, getTreeHead, makeLeaf } from '../helpers/client.js';
 import { freePort, startServer, writeKey, type ServerProcess } from '../helpers/process.js';
-import { requireTools, systemTool, tool } from '../helpers/tools.js';
+import { requireTools, tool } from '../helpers/tools.js';
+import { fingerprint, TestSshAgent } from '../support/ssh-agent.js';
 import { TestWitness } from '../support/witness.js';
 
 const run = promisify(execFile);
@@ -120,23 +121,19 @@ test('sigsum-witness and litewitness cosign our log, across restarts of both', {
   const startSw = () => spawnLogged(tool(bin, 'sigsum-witness'), ['-k', join(dir, 'sw.key'), '--log-key', logKey.pub, '--state-file', join(dir, 'sw.state'), `127.0.0.1:${swPort}`]);
   let sw = startSw();
 
-  // litewitness: its key in an ssh-agent, the log added with witnessctl.
-  const sshAgent = systemTool(bin, 'ssh-agent');
+  // litewitness: its key in an SSH agent (our test agent), the log added with witnessctl.
+  const lwSigner = new SeedSigner(h('5a'.repeat(32)));
+  const agent = new TestSshAgent([lwSigner]);
   const sock = join(dir, 'agent.sock');
-  const agent = spawnLogged(sshAgent, ['-D', '-a', sock]);
-  await waitFor('ssh-agent socket', () => existsSync(sock) || undefined);
-  const lwKey = join(dir, 'lw.key');
-  await run(tool(bin, 'sigsum-key'), ['generate', '-o', lwKey]);
-  await run(systemTool(bin, 'ssh-add'), [lwKey], { env: { ...process.env, SSH_AUTH_SOCK: sock } });
-  const fp = (await run(systemTool(bin, 'ssh-keygen'), ['-lf', lwKey + '.pub'])).stdout.split(' ')[1];
+  await agent.listen(sock);
+  t.after(() => agent.close());
   await run(tool(bin, 'witnessctl'), ['add-sigsum-log', '-db', join(dir, 'lw.db'), '-key', toHex(logKey.signer.publicKey)]);
   const lwPort = await freePort();
-  const startLw = () => spawnLogged(tool(bin, 'litewitness'), ['-db', join(dir, 'lw.db'), '-key', fp, '-name', 'example.org/litewitness', '-listen', `127.0.0.1:${lwPort}`, '-ssh-agent', sock]);
+  const startLw = () => spawnLogged(tool(bin, 'litewitness'), ['-db', join(dir, 'lw.db'), '-key', fingerprint(lwSigner.publicKey), '-name', 'example.org/litewitness', '-listen', `127.0.0.1:${lwPort}`, '-ssh-agent', sock]);
   let lw = startLw();
-  void agent;
 
   const swPub = parsePublicKey(readFileSync(join(dir, 'sw.key.pub'), 'utf8'));
-  const lwPub = parsePublicKey(readFileSync(lwKey + '.pub', 'utf8'));
+  const lwPub = lwSigner.publicKey;
   const policy = join(dir, 'policy');
   writeFileSync(policy, `witness sw ${toHex(swPub)} http://127.0.0.1:${swPort}\nwitness lw ${toHex(lwPub)} http://127.0.0.1:${lwPort}\ngroup both all sw lw\nquorum both\n`);
   let srv = await startLog(t, dir, logKey.path, policy);

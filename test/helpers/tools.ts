@@ -23,8 +23,3 @@ export function tool(dir: string, name: string): string {
   return join(dir, name);
 }
 
-/** A system program from PATH, else the copy the installer unpacked next to the tools (e.g. ssh-agent). */
-export function systemTool(dir: string, name: string): string {
-  for (const p of (process.env.PATH ?? '').split(':')) if (p && existsSync(join(p, name))) return join(p, name);
-  return join(dir, name);
-}
