@@ -11,7 +11,9 @@ import type { AddLeafOutcome } from '../primary/primary-log.js';
 import type { AddLeafRequest } from '../sigsum/leaf.js';
 import { apiError, empty200, HttpError, ok, readBody } from './respond.js';
 import type { IncomingMessage } from 'node:http';
-import type { Params, Route } from './mux.js';
+import { Mux, type Params, type Route } from './mux.js';
+import { infoRoutes, type InfoSource } from './info.js';
+import { mount } from './server.js';
 
 /** What the read endpoints need from a node (primary or secondary). */
 export interface LogReadView {
@@ -163,4 +165,12 @@ export function publicRoutes(view: LogReadView, writer: LogWriteView | undefined
     },
   });
   return routes;
+}
+
+/** A node's whole public listener: the API under the URL prefix, and the info page. */
+export function publicMux(prefix: string, view: LogReadView, writer: LogWriteView | undefined, opts: PublicApiOptions, info: Omit<InfoSource, 'urlPrefix' | 'publishedSize'>): Mux<Handler> {
+  return new Mux<Handler>([
+    ...mount(prefix, publicRoutes(view, writer, opts)),
+    ...(infoRoutes({ ...info, urlPrefix: prefix, publishedSize: () => view.publishedSize() }) as Route<Handler>[]),
+  ]);
 }

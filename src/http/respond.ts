@@ -2,6 +2,7 @@
 // errors are "(<code>) <message>\n" as text/plain with nosniff, like Go's
 // http.Error around sigsum-go's api.Error.
 import type { IncomingMessage } from 'node:http';
+import { readCapped } from '../util/read-capped.js';
 
 const TEXT = 'text/plain; charset=utf-8';
 
@@ -42,21 +43,9 @@ export async function readBody(req: Request, limit: number, incoming?: IncomingM
   const declared = incoming ? (incoming.headers['content-length'] ?? null) : req.headers.get('content-length');
   if (declared !== null && Number(declared) > limit) throw new HttpError(413, `request body larger than ${limit} bytes`);
   if (incoming) return readIncoming(incoming, limit);
-  if (!req.body) return new Uint8Array(0);
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > limit) {
-      await reader.cancel().catch(() => {});
-      throw new HttpError(413, `request body larger than ${limit} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks);
+  const body = await readCapped(req.body, limit);
+  if (body === 'too-large') throw new HttpError(413, `request body larger than ${limit} bytes`);
+  return body;
 }
 
 function readIncoming(incoming: IncomingMessage, limit: number): Promise<Uint8Array> {

@@ -115,30 +115,42 @@ export function listen(endpoint: string, handle: (req: Request, target?: string,
   });
 }
 
-/** A node's two listeners; if the second cannot listen, the first is closed again. */
-export async function listenPair(
-  externalEndpoint: string,
-  external: (req: Request, target?: string, incoming?: IncomingMessage) => Promise<Response>,
-  internalEndpoint: string,
-  internal: (req: Request, target?: string, incoming?: IncomingMessage) => Promise<Response>,
-): Promise<{ external: Listener; internal: Listener }> {
-  const ext = await listen(externalEndpoint, external);
-  try {
-    return { external: ext, internal: await listen(internalEndpoint, internal) };
-  } catch (e) {
-    await ext.close();
-    throw e;
-  }
-}
+type RequestHandler = (req: Request, target?: string, incoming?: IncomingMessage) => Promise<Response>;
 
-/** Stops a node once, in order: listeners, then its log, then storage. */
-export function nodeStopper(listeners: Listener[], stopLog: () => Promise<void>, closeStorage: () => void, done: () => void): () => Promise<void> {
-  let stopping: Promise<void> | undefined;
-  return () =>
-    (stopping ??= (async () => {
-      await Promise.all(listeners.map(l => l.close()));
-      await stopLog();
-      closeStorage();
-      done();
-    })());
+/**
+ * A node's two listeners and its orderly stop, shared by both roles.
+ * `stopping` turns true when stop() begins (the health endpoint reads it).
+ */
+export class NodeListeners {
+  stopping = false;
+  external!: Listener;
+  internal!: Listener;
+
+  /** Listens on both endpoints; if either fails, closes what it opened and calls `onFail` (closing storage). */
+  async open(externalEndpoint: string, external: RequestHandler, internalEndpoint: string, internal: RequestHandler, onFail: () => void): Promise<void> {
+    let ext: Listener | undefined;
+    try {
+      ext = await listen(externalEndpoint, external);
+      this.internal = await listen(internalEndpoint, internal);
+      this.external = ext;
+    } catch (e) {
+      await ext?.close();
+      onFail();
+      throw e;
+    }
+  }
+
+  /** stop(), once: listeners, then the log, then storage, then `done`. */
+  stopper(stopLog: () => Promise<void>, closeStorage: () => void, done: () => void): () => Promise<void> {
+    let stopped: Promise<void> | undefined;
+    return () => {
+      this.stopping = true;
+      return (stopped ??= (async () => {
+        await Promise.all([this.external.close(), this.internal.close()]);
+        await stopLog();
+        closeStorage();
+        done();
+      })());
+    };
+  }
 }

@@ -1,7 +1,8 @@
-// Outgoing HTTP for node-to-node calls (replication, and later witnesses):
+// Outgoing HTTP for node-to-node calls (replication, witnesses):
 // every request has a deadline and a response-size cap, and every failure
 // becomes a PeerError whose message names the URL and what went wrong, so
 // callers can log state changes without inspecting exception types.
+import { readCapped } from '../util/read-capped.js';
 
 export class PeerError extends Error {
   constructor(
@@ -49,22 +50,9 @@ export async function fetchText(url: string, opts: FetchOptions): Promise<PeerRe
   try {
     const declared = Number(res.headers.get('content-length') ?? NaN);
     if (declared > maxBytes) throw new PeerError(`${url}: response of ${declared} bytes exceeds ${maxBytes}`, res.status);
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    if (res.body) {
-      const reader = res.body.getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        total += value.length;
-        if (total > maxBytes) {
-          await reader.cancel().catch(() => {});
-          throw new PeerError(`${url}: response exceeds ${maxBytes} bytes`, res.status);
-        }
-        chunks.push(value);
-      }
-    }
-    return { status: res.status, text: Buffer.concat(chunks).toString('utf8'), headers: res.headers };
+    const body = await readCapped(res.body, maxBytes);
+    if (body === 'too-large') throw new PeerError(`${url}: response exceeds ${maxBytes} bytes`, res.status);
+    return { status: res.status, text: body.toString('utf8'), headers: res.headers };
   } catch (e) {
     if (e instanceof PeerError) throw e;
     throw new PeerError(`${url}: ${describe(e, opts.timeoutMs)}`, res.status);

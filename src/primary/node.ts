@@ -7,12 +7,10 @@ import { toHex } from '../sigsum/types.js';
 import { openDataDir } from '../storage/datadir.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import { infoRoutes } from '../http/info.js';
 import { primaryInternalRoutes } from '../http/internal-api.js';
 import { Mux } from '../http/mux.js';
-import { publicRoutes, type Handler } from '../http/public-api.js';
-import { dispatcher, listenPair, mount, nodeStopper, normalizePrefix, type Listener } from '../http/server.js';
-import type { Route } from '../http/mux.js';
+import { publicMux, type Handler } from '../http/public-api.js';
+import { dispatcher, mount, NodeListeners, normalizePrefix, type Listener } from '../http/server.js';
 import { PrimaryLog } from './primary-log.js';
 import { defaultSequencerOptions } from './sequencer.js';
 import { promoteReplica } from './promote.js';
@@ -100,32 +98,23 @@ export async function startPrimary(cfg: PrimaryNodeConfig): Promise<PrimaryNode>
     throw e;
   }
   const prefix = normalizePrefix(cfg.urlPrefix);
-  const publicMux = new Mux<Handler>([
-    ...mount(prefix, publicRoutes(log, log, { maxRange: cfg.maxRange, maxAddLeafBody: MAX_ADD_LEAF_BODY })),
-    ...(infoRoutes({ role: 'primary', publicKey: cfg.signer.publicKey, urlPrefix: prefix, publishedSize: () => log.publishedSize(), status: () => log.lastRotationError }) as Route<Handler>[]),
-  ]);
+  const publicSite = publicMux(prefix, log, log, { maxRange: cfg.maxRange, maxAddLeafBody: MAX_ADD_LEAF_BODY }, { role: 'primary', publicKey: cfg.signer.publicKey, status: () => log.lastRotationError });
   registerPrimaryGauges(metrics, log, cfg.clock);
-  let stopping = false;
+  const life = new NodeListeners();
   const health = () => ({
-    ready: !stopping,
+    ready: !life.stopping,
     lines: [
       `role primary, epoch ${log.epoch()}`,
       `published tree size ${log.publishedSize()}, signed tree size ${log.committedTreeHead().size}, local tree size ${log.store.size()}`,
       ...(log.lastRotationError ? [`warning: not signing: ${log.lastRotationError}`] : []),
       ...(log.replication?.statuses().filter(s => !s.ok).map(s => `warning: secondary ${s.url}: ${s.error ?? 'not asked yet'}`) ?? []),
       ...(log.cosigner?.statuses().filter(s => s.ok === false).map(s => `warning: witness ${s.name}: ${s.error}`) ?? []),
-      ...(stopping ? ['shutting down'] : []),
+      ...(life.stopping ? ['shutting down'] : []),
     ],
   });
   const internalMux = new Mux<Handler>([...mount(prefix, primaryInternalRoutes(log, { maxRange: cfg.maxRange })), ...opsRoutes(metrics, health)]);
-  let listeners: { external: Listener; internal: Listener };
-  try {
-    listeners = await listenPair(cfg.externalEndpoint, dispatcher(publicMux, cfg.logger, (e, st, sec) => metrics.request(e, st, sec)), cfg.internalEndpoint, dispatcher(internalMux, cfg.logger));
-  } catch (e) {
-    dd.close();
-    throw e;
-  }
-  const { external, internal } = listeners;
+  await life.open(cfg.externalEndpoint, dispatcher(publicSite, cfg.logger, (e, st, sec) => metrics.request(e, st, sec)), cfg.internalEndpoint, dispatcher(internalMux, cfg.logger), () => dd.close());
+  const { external, internal } = life;
   log.start();
   cfg.logger.info('primary started', {
     log_key_hash: toHex(sha256(cfg.signer.publicKey)),
@@ -142,15 +131,11 @@ export async function startPrimary(cfg: PrimaryNodeConfig): Promise<PrimaryNode>
   if (!log.replication) {
     cfg.logger.warning('no secondary configured: tree heads are signed as soon as leaves are on this one disk. This is a test setup without protection against data loss; production logs need --secondary-url/--secondary-pubkey-file');
   }
-  const stopNode = nodeStopper([external, internal], () => log.stop(), () => dd.close(), () => cfg.logger.info('primary stopped', { tree_size: log.committedTreeHead().size }));
   return {
     log,
     metrics,
     external,
     internal,
-    stop() {
-      stopping = true;
-      return stopNode();
-    },
+    stop: life.stopper(() => log.stop(), () => dd.close(), () => cfg.logger.info('primary stopped', { tree_size: log.committedTreeHead().size })),
   };
 }

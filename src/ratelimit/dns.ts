@@ -31,18 +31,34 @@ function query(name: string, id: number): packet.Packet {
   };
 }
 
-function udp(server: string, port: number, name: string, timeoutMs: number): Promise<packet.Packet> {
-  const id = randomInt(0, 65536);
-  const family = server.includes(':') ? 'udp6' : 'udp4';
+/**
+ * One request/answer exchange with a deadline: `open` sets up the socket,
+ * calls `done` with the answer or an error, and returns its cleanup, which
+ * runs exactly once.
+ */
+function exchange(timeoutMs: number, what: string, open: (done: (err?: Error, res?: packet.Packet) => void) => () => void): Promise<packet.Packet> {
   return new Promise((resolve, reject) => {
-    const sock = createSocket(family);
-    const timer = setTimeout(() => done(new Error(`no answer from ${server} within ${timeoutMs} ms`)), timeoutMs);
+    let settled = false;
+    let cleanup = () => {};
     const done = (err?: Error, res?: packet.Packet) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
-      sock.close();
+      cleanup();
       if (err) reject(err);
       else resolve(res!);
     };
+    const timer = setTimeout(() => done(new Error(`no answer from ${what} within ${timeoutMs} ms`)), timeoutMs);
+    const close = open(done);
+    if (settled) close();
+    else cleanup = close;
+  });
+}
+
+function udp(server: string, port: number, name: string, timeoutMs: number): Promise<packet.Packet> {
+  const id = randomInt(0, 65536);
+  return exchange(timeoutMs, server, done => {
+    const sock = createSocket(server.includes(':') ? 'udp6' : 'udp4');
     sock.on('error', e => done(e));
     sock.on('message', msg => {
       try {
@@ -53,21 +69,15 @@ function udp(server: string, port: number, name: string, timeoutMs: number): Pro
       }
     });
     sock.send(packet.encode(query(name, id)), port, server, e => e && done(e));
+    return () => sock.close();
   });
 }
 
 function tcp(server: string, port: number, name: string, timeoutMs: number): Promise<packet.Packet> {
   const id = randomInt(0, 65536);
-  return new Promise((resolve, reject) => {
+  return exchange(timeoutMs, `${server} (tcp)`, done => {
     const sock = connect({ host: server, port });
     let buf = Buffer.alloc(0);
-    const timer = setTimeout(() => done(new Error(`no answer from ${server} (tcp) within ${timeoutMs} ms`)), timeoutMs);
-    const done = (err?: Error, res?: packet.Packet) => {
-      clearTimeout(timer);
-      sock.destroy();
-      if (err) reject(err);
-      else resolve(res!);
-    };
     sock.on('error', e => done(e));
     sock.on('connect', () => sock.write(packet.streamEncode(query(name, id))));
     sock.on('data', d => {
@@ -80,6 +90,7 @@ function tcp(server: string, port: number, name: string, timeoutMs: number): Pro
         }
       }
     });
+    return () => sock.destroy();
   });
 }
 

@@ -8,11 +8,10 @@ import { toHex, type PublicKey } from '../sigsum/types.js';
 import { initDataDir, holdsLog, openDataDir } from '../storage/datadir.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import { infoRoutes } from '../http/info.js';
 import { secondaryInternalRoutes } from '../http/internal-api.js';
-import { Mux, type Route } from '../http/mux.js';
-import { publicRoutes, type Handler } from '../http/public-api.js';
-import { dispatcher, listenPair, mount, nodeStopper, normalizePrefix, type Listener } from '../http/server.js';
+import { Mux } from '../http/mux.js';
+import { publicMux, type Handler } from '../http/public-api.js';
+import { dispatcher, mount, NodeListeners, normalizePrefix, type Listener } from '../http/server.js';
 import { MAX_ADD_LEAF_BODY } from '../primary/node.js';
 import { PrimaryClient } from './primary-client.js';
 import { defaultSecondaryOptions, SecondaryLog } from './secondary-log.js';
@@ -66,33 +65,24 @@ export async function startSecondary(cfg: SecondaryNodeConfig): Promise<Secondar
     throw e;
   }
   const prefix = normalizePrefix(cfg.urlPrefix);
-  const publicMux = new Mux<Handler>([
-    ...mount(prefix, publicRoutes(log, undefined, { maxRange: cfg.maxRange, maxAddLeafBody: MAX_ADD_LEAF_BODY })),
-    ...(infoRoutes({ role: 'secondary', publicKey: cfg.logPublicKey, urlPrefix: prefix, publishedSize: () => log.publishedSize(), status: () => log.status() }) as Route<Handler>[]),
-  ]);
+  const publicSite = publicMux(prefix, log, undefined, { maxRange: cfg.maxRange, maxAddLeafBody: MAX_ADD_LEAF_BODY }, { role: 'secondary', publicKey: cfg.logPublicKey, status: () => log.status() });
   const metrics = new Metrics();
   registerSecondaryGauges(metrics, log);
-  let stopping = false;
+  const life = new NodeListeners();
   const health = () => ({
-    ready: !stopping && !log.halted && log.publishedTreeHead() !== undefined,
+    ready: !life.stopping && !log.halted && log.publishedTreeHead() !== undefined,
     lines: [
       `role secondary, epoch ${dd.store.epoch}`,
       `replica size ${dd.store.size()}, primary size ${log.upstreamSize}, published tree size ${log.publishedSize()}`,
       ...(log.publishedTreeHead() ? [] : ['no verified tree head yet']),
       ...(log.status() ? [log.status()!] : []),
-      ...(stopping ? ['shutting down'] : []),
+      ...(life.stopping ? ['shutting down'] : []),
     ],
   });
   const observe = (e: string, st: number, sec: number) => metrics.request(e, st, sec);
   const internalMux = new Mux<Handler>([...mount(prefix, secondaryInternalRoutes(log)), ...opsRoutes(metrics, health)]);
-  let listeners: { external: Listener; internal: Listener };
-  try {
-    listeners = await listenPair(cfg.externalEndpoint, dispatcher(publicMux, cfg.logger, observe), cfg.internalEndpoint, dispatcher(internalMux, cfg.logger, observe));
-  } catch (e) {
-    dd.close();
-    throw e;
-  }
-  const { external, internal } = listeners;
+  await life.open(cfg.externalEndpoint, dispatcher(publicSite, cfg.logger, observe), cfg.internalEndpoint, dispatcher(internalMux, cfg.logger, observe), () => dd.close());
+  const { external, internal } = life;
   log.start();
   cfg.logger.info('secondary started', {
     log_key_hash: toHex(sha256(cfg.logPublicKey)),
@@ -103,15 +93,11 @@ export async function startSecondary(cfg: SecondaryNodeConfig): Promise<Secondar
     replica_size: dd.store.size(),
     epoch: dd.store.epoch,
   });
-  const stopNode = nodeStopper([external, internal], () => log.stop(), () => dd.close(), () => cfg.logger.info('secondary stopped', { replica_size: dd.store.size() }));
   return {
     log,
     metrics,
     external,
     internal,
-    stop() {
-      stopping = true;
-      return stopNode();
-    },
+    stop: life.stopper(() => log.stop(), () => dd.close(), () => cfg.logger.info('secondary stopped', { replica_size: dd.store.size() })),
   };
 }

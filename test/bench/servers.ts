@@ -60,37 +60,38 @@ async function launch(name: string, cmd: string, args: string[], env: NodeJS.Pro
   };
 }
 
-export interface OursOptions {
+/** What every server under test is started with. */
+interface ServerOptions {
   role: 'primary' | 'secondary';
-  dataDir: string;
   keyFile: string;
   interval: string;
   extra?: string[];
+  /** Ports to use (e.g. known to a peer in advance); free ones otherwise. */
   external?: number;
   internal?: number;
 }
 
+export interface OursOptions extends ServerOptions {
+  dataDir: string;
+}
+
+export interface LogGoOptions extends ServerOptions {
+  bin: string;
+  dir: string;
+}
+
+async function ports(o: ServerOptions): Promise<[number, number]> {
+  return [o.external ?? (await freePort()), o.internal ?? (await freePort())];
+}
+
 export async function startOurs(o: OursOptions): Promise<Proc> {
-  const ext = o.external ?? (await freePort());
-  const int = o.internal ?? (await freePort());
+  const [ext, int] = await ports(o);
   const args = [BIN, 'serve', '--role', o.role, '--data-dir', o.dataDir, '--key-file', o.keyFile, '--init-if-missing', '--external-endpoint', `127.0.0.1:${ext}`, '--internal-endpoint', `127.0.0.1:${int}`, '--interval', o.interval, '--log-level', 'warning', ...(o.extra ?? [])];
   return launch(`ours-${o.role}`, process.execPath, args, process.env, `http://127.0.0.1:${ext}`, `http://127.0.0.1:${int}`, `http://127.0.0.1:${int}/metrics`);
 }
 
-export interface LogGoOptions {
-  role: 'primary' | 'secondary';
-  bin: string;
-  dir: string;
-  keyFile: string;
-  interval: string;
-  extra?: string[];
-  external?: number;
-  internal?: number;
-}
-
 export async function startLogGo(o: LogGoOptions): Promise<Proc> {
-  const ext = o.external ?? (await freePort());
-  const int = o.internal ?? (await freePort());
+  const [ext, int] = await ports(o);
   const env = { ...process.env, GODEBUG: 'httpmuxgo121=0', SIGSUM_LOGSERVER_CONFIG: join(o.dir, 'no-config.toml') };
   const args = ['--backend=ephemeral', `--interval=${o.interval}`, `--key-file=${o.keyFile}`, `--external-endpoint=127.0.0.1:${ext}`, `--internal-endpoint=127.0.0.1:${int}`, '--log-level=warning', ...(o.extra ?? [])];
   if (o.role === 'primary') {
