@@ -81,7 +81,8 @@ const readTiles: NodeReader = (level, idx) => {
   return layer[0] as Hash;
 };
 
-if (Buffer.compare(Buffer.from(rootHash(readRows, N)), Buffer.from(rootHash(readTiles, N))) !== 0) throw new Error('layouts disagree');
+if (Buffer.compare(Buffer.from(rootHash(readRows, N)), Buffer.from(rootHash(readTiles, N))) !== 0)
+  throw new Error('layouts disagree');
 
 function proofsPerSecond(read: NodeReader): number {
   let x = 12345;

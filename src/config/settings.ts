@@ -1,187 +1,356 @@
-// Settings of every subcommand: one table naming each setting once, with its
-// flag, its TOML key (log-go's name and section where the concept is the
-// same), its type and default. Flags override the config file; unknown flags
-// and unknown config keys are errors that name the offender.
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { parse as parseToml } from 'smol-toml';
-
-export type Kind = 'string' | 'duration' | 'int' | 'bool' | 'level' | 'role' | 'endpoint';
+// Every operator setting, once: its flag (also its TOML key, log-go's name and
+// section where the concept is the same), its type, its default, its group
+// in --help, and its help text. Typed settings for each command are derived
+// from this table, so a node gets numbers and booleans, not strings.
+export type Kind =
+  'string' | 'path' | 'duration' | 'int' | 'bool' | 'level' | 'role' | 'endpoint' | 'url' | 'format' | 'hex32';
+export type Group = 'node' | 'primary' | 'witnesses' | 'limits' | 'failover' | 'secondary' | 'logging' | 'command';
 
 export interface SettingDef {
   /** Flag name without "--", also the TOML key. */
-  name: string;
-  kind: Kind;
+  readonly flag: string;
+  readonly kind: Kind;
   /** TOML table: undefined = top level, or "primary" / "secondary" as in log-go. */
-  section?: 'primary' | 'secondary';
-  default?: string | number | boolean;
-  short?: string;
-  /** Repeatable flag / TOML string or array of strings; the value is a string[]. */
-  multiple?: boolean;
+  readonly section?: 'primary' | 'secondary';
+  readonly default?: string | number | boolean;
+  readonly group: Group;
+  readonly help: string;
+  readonly short?: string;
+  /** Repeatable; the value is a list. */
+  readonly multiple?: boolean;
   /** A duration that may be 0 (off). */
-  allowZero?: boolean;
-  help: string;
+  readonly allowZero?: boolean;
+  /** Only as a flag: refused in a config file (it must not persist across restarts). */
+  readonly flagOnly?: boolean;
 }
 
-export class ConfigError extends Error {}
+export const SETTINGS = {
+  role: { flag: 'role', kind: 'role', default: 'primary', group: 'node', help: 'primary or secondary' },
+  dataDir: { flag: 'data-dir', kind: 'path', group: 'node', help: 'directory holding the log database (log.db)' },
+  keyFile: {
+    flag: 'key-file',
+    kind: 'path',
+    group: 'node',
+    help: "primary: the log's key; secondary: its own key. An OpenSSH private key, or a public key whose private half is in the ssh-agent at SSH_AUTH_SOCK",
+  },
+  externalEndpoint: {
+    flag: 'external-endpoint',
+    kind: 'endpoint',
+    default: 'localhost:6965',
+    group: 'node',
+    help: 'public API listen address',
+  },
+  internalEndpoint: {
+    flag: 'internal-endpoint',
+    kind: 'endpoint',
+    default: 'localhost:6967',
+    group: 'node',
+    help: 'internal API listen address: replication, /metrics, /health',
+  },
+  urlPrefix: { flag: 'url-prefix', kind: 'string', default: '', group: 'node', help: 'path prefix of every endpoint' },
+  interval: {
+    flag: 'interval',
+    kind: 'duration',
+    group: 'node',
+    help: 'primary: how often a grown tree is signed (default 1s); secondary: poll period once caught up (default 250ms)',
+  },
+  resignInterval: {
+    flag: 'resign-interval',
+    kind: 'duration',
+    default: '10s',
+    group: 'node',
+    help: 'longest time an unchanged tree head goes without a new signature',
+  },
+  timeout: {
+    flag: 'timeout',
+    kind: 'duration',
+    default: '2s',
+    group: 'node',
+    help: 'deadline of each request to another log node',
+  },
+  scrubRate: {
+    flag: 'scrub-rate',
+    kind: 'int',
+    default: 500,
+    group: 'node',
+    help: 'leaves per second the background scrubber re-verifies (0: off)',
+  },
+  initIfMissing: {
+    flag: 'init-if-missing',
+    kind: 'bool',
+    group: 'node',
+    help: 'first run: create the key file and an empty log, only if the key file does not exist yet',
+  },
 
-/** Go-style durations: "10s", "250ms", "1m30s", "2h". Returns milliseconds. */
-export function parseDuration(s: string): number {
-  const re = /(\d+(?:\.\d+)?)(ms|h|m|s)/y;
-  if (s === '0') return 0;
-  let total = 0;
-  let pos = 0;
-  while (pos < s.length) {
-    re.lastIndex = pos;
-    const m = re.exec(s);
-    if (!m) throw new Error(`invalid duration ${JSON.stringify(s)} (examples: 250ms, 1s, 10s, 1m)`);
-    const v = Number(m[1]);
-    total += v * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
-    pos = re.lastIndex;
-  }
-  if (s.length === 0) throw new Error('empty duration');
-  return Math.round(total);
+  maxRange: {
+    flag: 'max-range',
+    kind: 'int',
+    section: 'primary',
+    default: 512,
+    group: 'primary',
+    help: 'most leaves returned by one get-leaves request',
+  },
+  secondaryUrl: {
+    flag: 'secondary-url',
+    kind: 'url',
+    section: 'primary',
+    multiple: true,
+    group: 'primary',
+    help: "a secondary's internal URL with its prefix; repeat, paired in order with --secondary-pubkey-file (config: [[primary.secondary]] url, pubkey-file)",
+  },
+  secondaryPubkeyFile: {
+    flag: 'secondary-pubkey-file',
+    kind: 'path',
+    section: 'primary',
+    multiple: true,
+    group: 'primary',
+    help: "a secondary's public key, one per --secondary-url",
+  },
+  replicationQuorum: {
+    flag: 'replication-quorum',
+    kind: 'int',
+    section: 'primary',
+    group: 'primary',
+    help: 'secondaries that must hold a leaf before it is signed (default: all)',
+  },
+  addLeafWait: {
+    flag: 'add-leaf-wait',
+    kind: 'duration',
+    section: 'primary',
+    allowZero: true,
+    group: 'primary',
+    help: 'hold a repeated add-leaf for a pending leaf until it is published, at most this long (0: 202 at once, as log-go; default: interval + 1s)',
+  },
+  addLeafMaxHeld: {
+    flag: 'add-leaf-max-held',
+    kind: 'int',
+    section: 'primary',
+    default: 256,
+    group: 'primary',
+    help: 'most add-leaf requests held at once',
+  },
+
+  policyFile: {
+    flag: 'policy-file',
+    kind: 'path',
+    section: 'primary',
+    group: 'witnesses',
+    help: 'sigsum policy: the witnesses (those with a URL cosign every tree head) and the quorum a head needs to be published',
+  },
+  witnessTimeout: {
+    flag: 'witness-timeout',
+    kind: 'duration',
+    section: 'primary',
+    default: '5s',
+    group: 'witnesses',
+    help: 'deadline of each request to a witness',
+  },
+  publishWithoutQuorum: {
+    flag: 'publish-without-quorum',
+    kind: 'bool',
+    section: 'primary',
+    group: 'witnesses',
+    help: "publish every signed head at once, adding cosignatures as they arrive (log-go's behaviour)",
+  },
+
+  rateLimitFile: {
+    flag: 'rate-limit-file',
+    kind: 'path',
+    section: 'primary',
+    group: 'limits',
+    help: "rate limits per submitter key, token domain and public suffix (log-go's format)",
+  },
+  allowTestDomain: {
+    flag: 'allow-test-domain',
+    kind: 'bool',
+    section: 'primary',
+    group: 'limits',
+    help: 'with rate limits: accept tokens for test.sigsum.org, whose key is public',
+  },
+
+  promote: {
+    flag: 'promote',
+    kind: 'bool',
+    flagOnly: true,
+    group: 'failover',
+    help: "make this secondary the log's primary, after asking the other secondaries, the witnesses and the old primary that nobody knows more (needs the log key as --key-file)",
+  },
+  oldPrimaryUrl: {
+    flag: 'old-primary-url',
+    kind: 'url',
+    flagOnly: true,
+    multiple: true,
+    group: 'failover',
+    help: "with --promote: the old primary's URLs (public or internal); promotion is refused while it answers",
+  },
+  forcePromote: {
+    flag: 'force-promote',
+    kind: 'bool',
+    flagOnly: true,
+    group: 'failover',
+    help: 'with --promote: skip asking (you established the truth by other means); needs --expect-size and --expect-root',
+  },
+  expectSize: {
+    flag: 'expect-size',
+    kind: 'int',
+    flagOnly: true,
+    allowZero: true,
+    group: 'failover',
+    help: "with --force-promote: the replica's size, which must be exactly this",
+  },
+  expectRoot: {
+    flag: 'expect-root',
+    kind: 'hex32',
+    flagOnly: true,
+    group: 'failover',
+    help: "with --force-promote: the replica's root hash at --expect-size (hex)",
+  },
+
+  primaryUrl: {
+    flag: 'primary-url',
+    kind: 'url',
+    section: 'secondary',
+    group: 'secondary',
+    help: "the primary's internal URL with its prefix",
+  },
+  logPubkeyFile: {
+    flag: 'log-pubkey-file',
+    kind: 'path',
+    section: 'secondary',
+    group: 'secondary',
+    help: "the log's public key, which signs the tree heads a secondary checks",
+  },
+  logUrl: {
+    flag: 'log-url',
+    kind: 'url',
+    section: 'secondary',
+    group: 'secondary',
+    help: "the log's public URL; needed only to follow a log-go primary",
+  },
+
+  logLevel: {
+    flag: 'log-level',
+    kind: 'level',
+    default: 'info',
+    group: 'logging',
+    help: 'debug, info, warning or error (SIGUSR1 toggles debug)',
+  },
+  logFile: {
+    flag: 'log-file',
+    kind: 'path',
+    group: 'logging',
+    help: 'write log lines to this file (appended) instead of stderr',
+  },
+  logFormat: {
+    flag: 'log-format',
+    kind: 'format',
+    default: 'text',
+    group: 'logging',
+    help: 'text, or json (one JSON object per line)',
+  },
+
+  output: { flag: 'output', kind: 'path', short: 'o', group: 'command', help: 'where to write' },
+} as const satisfies Record<string, SettingDef>;
+
+export type SettingKey = keyof typeof SETTINGS;
+
+interface KindTypes {
+  string: string;
+  path: string;
+  duration: number;
+  int: number;
+  bool: boolean;
+  level: 'debug' | 'info' | 'warning' | 'error';
+  role: 'primary' | 'secondary';
+  endpoint: string;
+  url: string;
+  format: 'text' | 'json';
+  hex32: string;
 }
+
+type ValueOf<D extends SettingDef> = D extends { multiple: true }
+  ? KindTypes[D['kind']][]
+  : D extends { default: unknown }
+    ? KindTypes[D['kind']]
+    : D['kind'] extends 'bool'
+      ? boolean
+      : KindTypes[D['kind']] | undefined;
+
+/** Typed settings of a command that takes the settings K. */
+export type Settings<K extends SettingKey> = { [P in K]: ValueOf<(typeof SETTINGS)[P]> };
+
+/** Which settings each command takes. */
+export const COMMAND_SETTINGS = {
+  serve: [
+    'role',
+    'dataDir',
+    'keyFile',
+    'externalEndpoint',
+    'internalEndpoint',
+    'urlPrefix',
+    'interval',
+    'resignInterval',
+    'timeout',
+    'scrubRate',
+    'initIfMissing',
+    'maxRange',
+    'secondaryUrl',
+    'secondaryPubkeyFile',
+    'replicationQuorum',
+    'addLeafWait',
+    'addLeafMaxHeld',
+    'policyFile',
+    'witnessTimeout',
+    'publishWithoutQuorum',
+    'rateLimitFile',
+    'allowTestDomain',
+    'promote',
+    'oldPrimaryUrl',
+    'forcePromote',
+    'expectSize',
+    'expectRoot',
+    'primaryUrl',
+    'logPubkeyFile',
+    'logUrl',
+    'logLevel',
+    'logFile',
+    'logFormat',
+  ],
+  init: ['role', 'dataDir', 'keyFile', 'logPubkeyFile'],
+  keygen: ['output'],
+  status: ['dataDir'],
+  verify: ['dataDir', 'keyFile'],
+  backup: ['dataDir', 'output'],
+} as const satisfies Record<string, readonly SettingKey[]>;
+
+export type Command = keyof typeof COMMAND_SETTINGS;
+export type CommandSettings<C extends Command> = Settings<(typeof COMMAND_SETTINGS)[C][number]>;
+
+/** Settings that only a primary (or only a secondary) takes: naming one for the other role is an error. */
+export const PRIMARY_ONLY: readonly SettingKey[] = [
+  'maxRange',
+  'secondaryUrl',
+  'secondaryPubkeyFile',
+  'replicationQuorum',
+  'addLeafWait',
+  'addLeafMaxHeld',
+  'policyFile',
+  'witnessTimeout',
+  'publishWithoutQuorum',
+  'rateLimitFile',
+  'allowTestDomain',
+  'promote',
+  'oldPrimaryUrl',
+  'forcePromote',
+  'expectSize',
+  'expectRoot',
+];
+export const SECONDARY_ONLY: readonly SettingKey[] = ['primaryUrl', 'logPubkeyFile', 'logUrl'];
 
 /** Keys log-go accepts that have no meaning here, with the reason. */
-const LOG_GO_ONLY: Record<string, string> = {
+export const LOG_GO_ONLY: Record<string, string> = {
   'trillian-rpc-server': 'sigsum-log keeps its tree in --data-dir, there is no Trillian',
   backend: 'sigsum-log always stores the tree in SQLite under --data-dir',
   'trillian-tree-id-file': 'sigsum-log keeps its tree in --data-dir, there is no Trillian',
   'sth-file': 'sigsum-log stores signed tree heads in the database under --data-dir',
 };
-
-export type Values = Record<string, string | number | boolean | string[] | undefined>;
-
-function convert(def: SettingDef, raw: unknown, where: string): string | number | boolean {
-  const bad = (why: string) => new ConfigError(`${where}: ${why}`);
-  switch (def.kind) {
-    case 'bool':
-      if (typeof raw === 'boolean') return raw;
-      if (raw === 'true' || raw === '') return true;
-      if (raw === 'false') return false;
-      throw bad('want true or false');
-    case 'int': {
-      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : NaN;
-      if (!Number.isSafeInteger(n) || n < 1) throw bad(`want a positive integer, got ${JSON.stringify(raw)}`);
-      return n;
-    }
-    case 'duration': {
-      if (typeof raw !== 'string') throw bad('want a duration string such as "1s"');
-      try {
-        const ms = parseDuration(raw);
-        if (ms < 0 || (ms === 0 && !def.allowZero)) throw new Error('must be positive');
-        return ms;
-      } catch (e) {
-        throw bad((e as Error).message);
-      }
-    }
-    case 'level':
-      if (typeof raw !== 'string' || !['debug', 'info', 'warning', 'warn', 'error', 'fatal'].includes(raw.toLowerCase())) throw bad('want debug, info, warning or error');
-      return raw.toLowerCase();
-    case 'role':
-      if (raw !== 'primary' && raw !== 'secondary') throw bad('want primary or secondary');
-      return raw;
-    case 'endpoint':
-      if (typeof raw !== 'string' || !/^(\[[^\]]+\]|[^:]*):\d{1,5}$/.test(raw)) throw bad(`want HOST:PORT, got ${JSON.stringify(raw)}`);
-      return raw;
-    case 'string':
-      if (typeof raw !== 'string') throw bad('want a string');
-      return raw;
-  }
-}
-
-/** Reads a TOML config file, keeping only the settings `defs` knows. */
-export function readConfigFile(path: string, defs: SettingDef[]): Values {
-  let doc: Record<string, unknown>;
-  try {
-    doc = parseToml(readFileSync(path, 'utf8')) as Record<string, unknown>;
-  } catch (e) {
-    throw new ConfigError(`config file ${path}: ${(e as Error).message}`);
-  }
-  const out: Values = {};
-  const push = (name: string, v: string) => {
-    const list = Array.isArray(out[name]) ? (out[name] as string[]) : (out[name] = []);
-    list.push(v);
-  };
-  const visit = (table: Record<string, unknown>, section: 'primary' | 'secondary' | undefined) => {
-    for (const [k, v] of Object.entries(table)) {
-      const where = `config file ${path}: ${section ? `[${section}] ` : ''}${k}`;
-      if (section === 'primary' && k === 'secondary' && defs.some(d => d.name === 'secondary-url')) {
-        // [[primary.secondary]] tables: url = "...", pubkey-file = "..."
-        if (!Array.isArray(v)) throw new ConfigError(`${where}: want a list of [[primary.secondary]] tables with url and pubkey-file`);
-        v.forEach((t, i) => {
-          const w = `config file ${path}: [[primary.secondary]] #${i + 1}`;
-          if (typeof t !== 'object' || t === null || Array.isArray(t)) throw new ConfigError(`${w}: want a table`);
-          const e = t as Record<string, unknown>;
-          for (const key of Object.keys(e)) if (key !== 'url' && key !== 'pubkey-file') throw new ConfigError(`${w}: unknown setting ${key} (want url and pubkey-file)`);
-          if (typeof e.url !== 'string' || typeof e['pubkey-file'] !== 'string') throw new ConfigError(`${w}: needs url and pubkey-file strings`);
-          push('secondary-url', e.url);
-          push('secondary-pubkey-file', e['pubkey-file']);
-        });
-        continue;
-      }
-      if (!section && (k === 'primary' || k === 'secondary') && typeof v === 'object' && v !== null && !Array.isArray(v)) {
-        visit(v as Record<string, unknown>, k);
-        continue;
-      }
-      if (LOG_GO_ONLY[k]) throw new ConfigError(`${where}: log-go setting not used by sigsum-log (${LOG_GO_ONLY[k]}); remove it`);
-      const def = defs.find(d => d.name === k && d.section === section) ?? defs.find(d => d.name === k);
-      if (!def) throw new ConfigError(`${where}: unknown setting`);
-      if (def.section !== section) throw new ConfigError(`${where}: belongs ${def.section ? `in [${def.section}]` : 'at the top level'}`);
-      if (def.multiple) {
-        const list = Array.isArray(v) ? v : [v];
-        for (const x of list) push(def.name, convert(def, x, where) as string);
-        continue;
-      }
-      out[def.name] = convert(def, v, where);
-    }
-  };
-  visit(doc, undefined);
-  return out;
-}
-
-export interface Parsed {
-  values: Values;
-  positionals: string[];
-  help: boolean;
-}
-
-/** Parses flags (and --config FILE) against `defs`; flags win over the file, the file over defaults. */
-export function parseSettings(argv: string[], defs: SettingDef[]): Parsed {
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
-    help: { type: 'boolean', short: 'h' },
-    config: { type: 'string' },
-  };
-  for (const d of defs) options[d.name] = { type: d.kind === 'bool' ? 'boolean' : 'string', ...(d.short ? { short: d.short } : {}), ...(d.multiple ? { multiple: true } : {}) };
-  let parsed;
-  try {
-    // Accept --flag=value for booleans too (log-go's --allow-test-domain=true form).
-    const args = argv.map(a => a.replace(/^--([a-z-]+)=(true|false)$/, (all, n: string, v: string) => (defs.some(d => d.name === n && d.kind === 'bool') ? (v === 'true' ? `--${n}` : `--no-${n}`) : all)));
-    parsed = parseArgs({ args, options, strict: true, allowPositionals: true, allowNegative: true } as Parameters<typeof parseArgs>[0]);
-  } catch (e) {
-    throw new ConfigError((e as Error).message.replace(/\. To specify a positional argument.*$/, ''));
-  }
-  const flags = parsed.values as Record<string, string | boolean | string[] | undefined>;
-  const values: Values = {};
-  for (const d of defs) if (d.default !== undefined) values[d.name] = d.kind === 'duration' ? parseDuration(String(d.default)) : d.default;
-  if (typeof flags.config === 'string') Object.assign(values, readConfigFile(flags.config, defs));
-  for (const d of defs) {
-    const v = flags[d.name];
-    if (v === undefined) continue;
-    values[d.name] = Array.isArray(v) ? v.map(x => convert(d, x, `--${d.name}`) as string) : convert(d, v, `--${d.name}`);
-  }
-  return { values, positionals: parsed.positionals, help: flags.help === true };
-}
-
-export function usage(command: string, summary: string, defs: SettingDef[]): string {
-  const lines = [`Usage: sigsum-log ${command} [options]`, '', summary, '', 'Options:'];
-  const all = [...defs, { name: 'config', kind: 'string' as Kind, help: 'TOML config file with the same setting names (flags override it)' }, { name: 'help', kind: 'bool' as Kind, help: 'show this help' }];
-  for (const d of all) {
-    const flag = `${'short' in d && d.short ? `-${d.short}, ` : '    '}--${d.name}${d.kind === 'bool' ? '' : ' ' + d.kind.toUpperCase()}${'multiple' in d && d.multiple ? ' ...' : ''}`;
-    const def = 'default' in d && d.default !== undefined ? ` (default ${JSON.stringify(d.default)})` : '';
-    const sect = 'section' in d && d.section ? ` [config: [${d.section}] ${d.name}]` : '';
-    lines.push(`  ${flag.padEnd(36)} ${d.help}${def}${sect}`);
-  }
-  return lines.join('\n') + '\n';
-}

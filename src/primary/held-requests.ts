@@ -1,5 +1,6 @@
 // add-leaf requests held open until their leaf is in the published tree head
-// (then 200) or a deadline passes (then 202, as without holding).
+// (then 'included', a 200) or a deadline passes (then 'accepted', a 202,
+// as without holding).
 //
 // Only a repeated add-leaf for a leaf that is accepted but not yet published
 // is held: that request is the client polling for its 200 (sigsum-submit
@@ -12,14 +13,14 @@
 // Owned by the event loop: `held` is changed by hold() and settle().
 import type { Hash } from '../sigsum/types.js';
 
-export interface HeldOutcome {
-  status: 200 | 202;
-}
+export type HeldOutcome = { kind: 'included' } | { kind: 'accepted' };
 
 interface Held {
   leafHash: Hash;
   resolve: (o: HeldOutcome) => void;
   timer: NodeJS.Timeout;
+  signal: AbortSignal | undefined;
+  release: () => void;
 }
 
 export class HeldRequests {
@@ -36,16 +37,18 @@ export class HeldRequests {
     return this.opts.waitMs > 0 && this.held.size < this.opts.maxHeld;
   }
 
-  hold(leafHash: Hash): Promise<HeldOutcome> {
+  /** Waits for publication; `signal` (the client went away) ends the wait at once. */
+  hold(leafHash: Hash, signal?: AbortSignal): Promise<HeldOutcome> {
     return new Promise(resolve => {
-      const h: Held = {
-        leafHash,
-        resolve,
-        timer: setTimeout(() => {
-          this.held.delete(h);
-          resolve({ status: 202 });
-        }, this.opts.waitMs),
+      const release = () => {
+        clearTimeout(h.timer);
+        this.held.delete(h);
+        signal?.removeEventListener('abort', release);
+        resolve({ kind: 'accepted' });
       };
+      const h: Held = { leafHash, resolve, timer: setTimeout(release, this.opts.waitMs), signal, release };
+      if (signal?.aborted) return release();
+      signal?.addEventListener('abort', release, { once: true });
       this.held.add(h);
     });
   }
@@ -56,16 +59,13 @@ export class HeldRequests {
       if (!published(h.leafHash)) continue;
       clearTimeout(h.timer);
       this.held.delete(h);
-      h.resolve({ status: 200 });
+      h.signal?.removeEventListener('abort', h.release);
+      h.resolve({ kind: 'included' });
     }
   }
 
   /** Answers every held request with 202 (shutdown). */
   releaseAll(): void {
-    for (const h of this.held) {
-      clearTimeout(h.timer);
-      h.resolve({ status: 202 });
-    }
-    this.held.clear();
+    for (const h of [...this.held]) h.release();
   }
 }

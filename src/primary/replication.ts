@@ -8,17 +8,31 @@
 // the local tree, and its root equals the local root at that size (the same
 // verdict as log-go's consistency proof from the secondary's head to the
 // primary's, computed directly from storage). Anything else, including no
-// answer within the timeout, counts as size 0.
+// answer within the deadline, counts as size 0.
 //
-// Mutable state: `status` per secondary, written only by replicatedSize()
-// (called by the rotation, one at a time) and read by status pages/metrics.
+// Every peer is untrusted and may be slow: each request has one total
+// deadline, a round decides as soon as the quorum's answer can no longer
+// change (it never waits for a straggler it does not need), and a secondary
+// with a request still in flight is not asked again until it answers.
+//
+// Fencing: every request carries this primary's epoch (a fenced secondary
+// refuses a primary of a lower epoch), and a promoted primary announces its
+// epoch, signed with the log key, to each secondary until one announcement
+// got through (src/sigsum/epoch.ts).
+//
+// Mutable state: per-secondary status and in-flight request, written only
+// from replicatedSize() and the requests it starts; read by health/metrics.
 import { sha256 } from '../sigsum/crypto.js';
+import { formatEpochAnnouncement, type EpochAnnouncement } from '../sigsum/epoch.js';
 import { parseSignedTreeHead, verifyTreeHead } from '../sigsum/treehead.js';
 import { bytesEqual, toHex, type PublicKey } from '../sigsum/types.js';
-import type { LogStore } from '../storage/store.js';
+import { ENDPOINT, EPOCH_HEADER } from '../sigsum/wire.js';
+import type { TreeReader } from '../storage/ports.js';
+import { Condition } from '../util/condition.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import { fetchOk, joinUrl, PeerError } from '../net/fetch-text.js';
+import { joinUrl, PeerError, peerRequest, peerRequestOk } from '../net/http-client.js';
+import { errorMessage } from '../util/errors.js';
 
 export interface SecondaryConfig {
   /** Internal base URL of the secondary, including its URL prefix. */
@@ -36,6 +50,10 @@ export interface SecondaryStatus {
   error?: string;
   /** Unix ms of the last good answer. */
   lastOk?: number;
+  /** Whether this primary's epoch announcement got through (promoted primaries only). */
+  fenced: boolean;
+  /** The secondary has no announce-epoch endpoint (log-go): it cannot be fenced. */
+  unfenceable?: boolean;
 }
 
 export interface ReplicationOptions {
@@ -43,29 +61,51 @@ export interface ReplicationOptions {
   quorum: number;
   /** Deadline of each request to a secondary, in ms. */
   timeoutMs: number;
+  /** This primary's epoch, sent on every request. */
+  epoch: number;
+  /** Sent once to each secondary when epoch > 0 (a promoted primary). */
+  announcement?: EpochAnnouncement;
+  /** Aborts requests in flight (shutdown). */
+  signal?: AbortSignal;
   clock: Clock;
   logger: Logger;
 }
 
+interface Peer {
+  cfg: SecondaryConfig;
+  status: SecondaryStatus;
+  failing: Condition;
+  inflight?: Promise<number>;
+}
+
 export class Replication {
-  private readonly status: SecondaryStatus[];
+  private readonly peers: Peer[];
 
   constructor(
-    readonly secondaries: readonly SecondaryConfig[],
-    private readonly store: LogStore,
+    secondaries: readonly SecondaryConfig[],
+    private readonly tree: Pick<TreeReader, 'rootAt'>,
     private readonly opts: ReplicationOptions,
   ) {
     if (secondaries.length === 0) throw new Error('replication needs at least one secondary');
     if (!Number.isInteger(opts.quorum) || opts.quorum < 1 || opts.quorum > secondaries.length) {
-      throw new Error(`replication quorum ${opts.quorum} must be between 1 and the number of secondaries (${secondaries.length})`);
+      throw new Error(
+        `replication quorum ${opts.quorum} must be between 1 and the number of secondaries (${secondaries.length})`,
+      );
     }
     const seen = new Set<string>();
-    for (const s of secondaries) {
-      const kh = toHex(sha256(s.publicKey));
-      if (seen.has(kh)) throw new Error(`secondary key ${kh} is configured twice: each secondary needs its own key`);
-      seen.add(kh);
-    }
-    this.status = secondaries.map(s => ({ url: s.url, keyHash: toHex(sha256(s.publicKey)), size: 0, ok: false }));
+    this.peers = secondaries.map(cfg => {
+      const keyHash = toHex(sha256(cfg.publicKey));
+      if (seen.has(keyHash))
+        throw new Error(`secondary key ${keyHash} is configured twice: each secondary needs its own key`);
+      seen.add(keyHash);
+      return {
+        cfg,
+        status: { url: cfg.url, keyHash, size: 0, ok: false, fenced: !opts.announcement },
+        failing: new Condition(opts.logger, 'secondary does not count towards replication', 'warning', {
+          secondary: cfg.url,
+        }),
+      };
+    });
   }
 
   get quorum(): number {
@@ -73,51 +113,110 @@ export class Replication {
   }
 
   statuses(): readonly SecondaryStatus[] {
-    return this.status;
+    return this.peers.map(p => p.status);
   }
 
   /**
    * The largest size that at least `quorum` secondaries hold consistently with
-   * the local tree of size `localSize` (the quorum-th largest checked size).
+   * the local tree of size `localSize`: the quorum-th largest checked size,
+   * decided as soon as the answers still missing cannot change it.
    */
-  async replicatedSize(localSize: number): Promise<number> {
-    const sizes = await Promise.all(this.secondaries.map((s, i) => this.check(s, i, localSize)));
-    sizes.sort((a, b) => b - a);
-    return sizes[this.opts.quorum - 1];
+  replicatedSize(localSize: number): Promise<number> {
+    const q = this.opts.quorum;
+    const known: (number | undefined)[] = this.peers.map(() => undefined);
+    return new Promise(resolve => {
+      let done = false;
+      const decide = () => {
+        if (done) return;
+        const sizes = known.filter((s): s is number => s !== undefined).sort((a, b) => b - a);
+        const missing = known.length - sizes.length;
+        const lower = sizes[q - 1] ?? 0; // the missing ones answer 0
+        const upper = [...sizes, ...Array<number>(missing).fill(localSize)].sort((a, b) => b - a)[q - 1];
+        if (lower === upper) {
+          done = true;
+          resolve(lower);
+        }
+      };
+      this.peers.forEach((p, i) => {
+        p.inflight ??= this.ask(p, localSize).finally(() => (p.inflight = undefined));
+        void p.inflight.then(size => {
+          known[i] = Math.min(size, localSize);
+          decide();
+        });
+      });
+      decide();
+    });
   }
 
-  private async check(s: SecondaryConfig, i: number, localSize: number): Promise<number> {
-    const st = this.status[i];
+  private async ask(p: Peer, localSize: number): Promise<number> {
     try {
-      const size = await this.fetchChecked(s, localSize);
-      if (!st.ok) this.opts.logger.info(st.error ? 'secondary is replicating again' : 'secondary is replicating', { secondary: s.url, size });
-      st.ok = true;
-      st.error = undefined;
-      st.size = size;
-      st.lastOk = this.opts.clock.now();
+      if (!p.status.fenced && !p.status.unfenceable) await this.announce(p);
+      const size = await this.fetchChecked(p.cfg, localSize);
+      if (p.status.lastOk === undefined && !p.failing.active)
+        this.opts.logger.info('secondary is replicating', { secondary: p.cfg.url, size });
+      p.failing.clear('secondary is replicating again', { size });
+      Object.assign(p.status, { ok: true, error: undefined, size, lastOk: this.opts.clock.now() });
       return size;
     } catch (e) {
-      const msg = (e as Error).message;
-      if (msg !== st.error) this.opts.logger.warning('secondary does not count towards replication', { secondary: s.url, error: msg });
-      st.ok = false;
-      st.error = msg;
+      p.failing.set(e instanceof PeerError ? `status-${e.status ?? 'network'}` : 'check', errorMessage(e));
+      Object.assign(p.status, { ok: false, error: errorMessage(e) });
       return 0;
     }
   }
 
+  private async announce(p: Peer): Promise<void> {
+    const r = await peerRequest(joinUrl(p.cfg.url, ENDPOINT.announceEpoch), {
+      method: 'POST',
+      body: formatEpochAnnouncement(this.opts.announcement!),
+      timeoutMs: this.opts.timeoutMs,
+      maxBytes: 4096,
+      signal: this.opts.signal,
+      headers: { [EPOCH_HEADER]: String(this.opts.epoch) },
+    });
+    if (r.status === 404) {
+      // A log-go secondary: it counts, but nothing stops it from following an older primary again.
+      p.status.unfenceable = true;
+      this.opts.logger.warning(
+        'secondary does not take epoch announcements (log-go?): it cannot be fenced against an older primary',
+        {
+          secondary: p.cfg.url,
+          epoch: this.opts.epoch,
+        },
+      );
+      return;
+    }
+    if (r.status !== 200)
+      throw new PeerError(
+        `${p.cfg.url}: epoch announcement refused: HTTP ${r.status} ${JSON.stringify(r.text.split('\n')[0].slice(0, 200))}`,
+        r.status,
+      );
+    p.status.fenced = true;
+    this.opts.logger.info("secondary knows this primary's epoch", { secondary: p.cfg.url, epoch: this.opts.epoch });
+  }
+
   private async fetchChecked(s: SecondaryConfig, localSize: number): Promise<number> {
-    const r = await fetchOk(joinUrl(s.url, 'get-secondary-tree-head'), { timeoutMs: this.opts.timeoutMs, maxBytes: 4096 });
+    const url = joinUrl(s.url, ENDPOINT.getSecondaryTreeHead);
+    const r = await peerRequestOk(url, {
+      timeoutMs: this.opts.timeoutMs,
+      maxBytes: 4096,
+      signal: this.opts.signal,
+      headers: { [EPOCH_HEADER]: String(this.opts.epoch) },
+    });
     let sth;
     try {
       sth = parseSignedTreeHead(r.text);
     } catch (e) {
-      throw new PeerError(`malformed secondary tree head: ${(e as Error).message}`);
+      throw new PeerError(`malformed secondary tree head: ${errorMessage(e)}`);
     }
-    if (!verifyTreeHead(s.publicKey, sth)) throw new PeerError('secondary tree head signature does not verify with the configured secondary key');
-    if (sth.size > localSize) throw new PeerError(`secondary is ahead of the primary (${sth.size} > ${localSize} leaves)`);
-    const root = this.store.rootAt(sth.size);
+    if (!verifyTreeHead(s.publicKey, sth))
+      throw new PeerError('secondary tree head signature does not verify with the configured secondary key');
+    if (sth.size > localSize)
+      throw new PeerError(`secondary is ahead of the primary (${sth.size} > ${localSize} leaves)`);
+    const root = this.tree.rootAt(sth.size);
     if (!bytesEqual(root, sth.rootHash)) {
-      throw new PeerError(`secondary tree of size ${sth.size} is inconsistent with the primary's (root ${toHex(sth.rootHash)}, expected ${toHex(root)})`);
+      throw new PeerError(
+        `secondary tree of size ${sth.size} is inconsistent with the primary's (root ${toHex(sth.rootHash)}, expected ${toHex(root)})`,
+      );
     }
     return sth.size;
   }

@@ -3,9 +3,13 @@
 // one durable transaction (many leaves per fsync). A leaf leaves the pool only
 // after its batch committed, so a failed commit loses nothing: the leaves stay
 // pooled, duplicates keep answering 202, and the next tick retries.
+//
+// Owned by the event loop: add() inserts, flushOnce() removes after a commit.
 import type { Hash } from '../sigsum/types.js';
-import type { LogStore, NewLeaf } from '../storage/store.js';
+import type { NewLeaf, TreeWriter } from '../storage/ports.js';
+import { Condition } from '../util/condition.js';
 import type { Logger } from '../util/logger.js';
+import { errorCode, errorMessage } from '../util/errors.js';
 
 export interface SequencerOptions {
   /** Milliseconds between batch commits. */
@@ -16,26 +20,28 @@ export interface SequencerOptions {
   maxPool: number;
 }
 
-export const defaultSequencerOptions: SequencerOptions = { batchInterval: 20, maxBatch: 2048, maxPool: 100_000 };
-
 export function hashKey(h: Hash): string {
   return Buffer.from(h.buffer, h.byteOffset, h.byteLength).toString('latin1');
 }
 
 export class Sequencer {
-  // Owned by the event loop: add() inserts, flush() removes after commit.
   private pool = new Map<string, NewLeaf>();
   private timer: NodeJS.Timeout | undefined;
-  private failing = false;
   private running = false;
+  /** Commits failing (disk full, I/O error, storage gone): logged once per state. */
+  readonly failing: Condition;
 
   constructor(
-    private readonly store: LogStore,
+    private readonly writer: TreeWriter,
     private readonly opts: SequencerOptions,
-    private readonly logger: Logger,
+    logger: Logger,
     /** Called after every successful commit: new durable size, leaves committed, seconds the commit took. */
     private readonly onCommit: (size: number, leaves: number, seconds: number) => void = () => {},
-  ) {}
+    /** Throws when storage must not be written (the data directory vanished): checked before every commit. */
+    private readonly storageGuard: () => void = () => {},
+  ) {
+    this.failing = new Condition(logger, 'batch commits failing; leaves stay pooled and are retried', 'error');
+  }
 
   get pending(): number {
     return this.pool.size;
@@ -77,7 +83,7 @@ export class Sequencer {
     this.timer = undefined;
   }
 
-  /** Commits up to maxBatch pooled leaves; true if more are waiting. */
+  /** Commits up to maxBatch pooled leaves; true if more are waiting (and the commit worked). */
   flushOnce(): boolean {
     if (this.pool.size === 0) return false;
     const batch: NewLeaf[] = [];
@@ -88,16 +94,14 @@ export class Sequencer {
     let size: number;
     const started = performance.now();
     try {
-      size = this.store.append(batch);
+      this.storageGuard();
+      size = this.writer.append(batch);
     } catch (e) {
-      if (!this.failing) this.logger.error('batch commit failed; leaves stay pooled and will be retried', { leaves: batch.length, error: (e as Error).message });
-      this.failing = true;
+      this.failing.set(errorCode(e) ?? 'commit', errorMessage(e), { leaves: batch.length });
       return false;
     }
-    if (this.failing) this.logger.info('batch commits work again');
-    this.failing = false;
+    this.failing.clear('batch commits work again', { size });
     for (const l of batch) this.pool.delete(hashKey(l.leafHash));
-    this.logger.debug('committed batch', { leaves: batch.length, size });
     this.onCommit(size, batch.length, (performance.now() - started) / 1000);
     return this.pool.size > 0;
   }
@@ -107,7 +111,8 @@ export class Sequencer {
     while (this.pool.size > 0) {
       const before = this.pool.size;
       this.flushOnce();
-      if (this.pool.size === before) throw new Error(`could not commit ${before} pooled leaves`);
+      if (this.pool.size === before)
+        throw new Error(`could not commit ${before} pooled leaves: ${this.failing.message ?? 'unknown error'}`);
     }
   }
 }

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { normalizeDomain } from './domain.js';
 import { SuffixList } from './suffix-list.js';
+import { errorCode, errorMessage } from '../util/errors.js';
 
 export class RateLimitConfigError extends Error {}
 
@@ -19,17 +20,25 @@ export interface RateLimitConfig {
   suffixes?: SuffixList;
 }
 
-export function parseRateLimitConfig(text: string, where: string, readFile: (path: string) => string = p => readFileSync(p, 'utf8')): RateLimitConfig {
+export function parseRateLimitConfig(
+  text: string,
+  where: string,
+  readFile: (path: string) => string = p => readFileSync(p, 'utf8'),
+): RateLimitConfig {
   const cfg: RateLimitConfig = { keys: new Map(), domains: new Map(), publicLimit: 0 };
   let sawPublic = false;
   text.split('\n').forEach((raw, i) => {
     const at = (msg: string) => new RateLimitConfigError(`${where}: line ${i + 1}: ${msg}`);
     const hash = raw.indexOf('#');
-    const fields = (hash >= 0 ? raw.slice(0, hash) : raw).trim().split(/\s+/).filter(f => f !== '');
+    const fields = (hash >= 0 ? raw.slice(0, hash) : raw)
+      .trim()
+      .split(/\s+/)
+      .filter(f => f !== '');
     if (fields.length === 0) return;
     if (fields.length !== 3) throw at(`want 3 fields (keyword, value, limit), got ${fields.length}`);
     const [keyword, value, limitText] = fields;
-    if (!/^[0-9]+$/.test(limitText) || Number(limitText) >= 2 ** 31) throw at(`invalid limit ${JSON.stringify(limitText)}: want a decimal number below 2^31`);
+    if (!/^[0-9]+$/.test(limitText) || Number(limitText) >= 2 ** 31)
+      throw at(`invalid limit ${JSON.stringify(limitText)}: want a decimal number below 2^31`);
     const limit = Number(limitText);
     switch (keyword) {
       case 'key': {
@@ -44,7 +53,7 @@ export function parseRateLimitConfig(text: string, where: string, readFile: (pat
         try {
           d = normalizeDomain(value);
         } catch (e) {
-          throw at((e as Error).message);
+          throw at(errorMessage(e));
         }
         if (cfg.domains.has(d)) throw at(`duplicate domain ${d}`);
         cfg.domains.set(d, limit);
@@ -59,7 +68,7 @@ export function parseRateLimitConfig(text: string, where: string, readFile: (pat
           try {
             list = readFile(value);
           } catch (e) {
-            throw at(`cannot read public suffix list ${value}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+            throw at(`cannot read public suffix list ${value}: ${errorCode(e) ?? errorMessage(e)}`);
           }
           cfg.suffixes = SuffixList.parse(list, value);
         }

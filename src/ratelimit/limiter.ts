@@ -16,17 +16,18 @@
 //
 // Mutable state (event loop only): counts (counter -> hour -> count) and the
 // set of dirty (counter, hour) pairs.
-import type { LogStore, RateCount } from '../storage/store.js';
+import type { RateCount, RateCounterStore } from '../storage/ports.js';
 import type { Clock } from '../util/clock.js';
 import { normalizeDomain, suffixesOf } from './domain.js';
 import type { RateLimitConfig } from './config.js';
+import { errorMessage } from '../util/errors.js';
 
 export const TEST_DOMAIN = 'test.sigsum.org';
 const HOUR = 3_600_000;
 const WINDOW_HOURS = 24;
 
 export type RateDecision =
-  | { ok: true; counter: string; release(): void }
+  | { ok: true; counter: string; release: () => void }
   | { ok: false; limit: 'key' | 'domain' | 'public' | 'no-token' | 'unknown-domain' | 'test-domain'; message: string };
 
 export class RateLimiter {
@@ -35,7 +36,7 @@ export class RateLimiter {
 
   constructor(
     private readonly cfg: RateLimitConfig,
-    private readonly store: LogStore,
+    private readonly store: RateCounterStore,
     private readonly opts: { clock: Clock; allowTestDomain: boolean },
   ) {
     for (const r of store.rateCounts(this.hour() - WINDOW_HOURS + 1)) this.bucket(r.counter).set(r.hour, r.count);
@@ -47,7 +48,7 @@ export class RateLimiter {
 
   private bucket(counter: string): Map<number, number> {
     let b = this.counts.get(counter);
-    if (!b) this.counts.set(counter, (b = new Map()));
+    if (!b) this.counts.set(counter, (b = new Map<number, number>()));
     return b;
   }
 
@@ -87,34 +88,69 @@ export class RateLimiter {
     };
   }
 
-  private rule(keyHashHex: string, tokenDomain: string | undefined):
+  private rule(
+    keyHashHex: string,
+    tokenDomain: string | undefined,
+  ):
     | { ok: true; counter: string; limit: number; kind: 'key' | 'domain' | 'public'; describe: string }
     | Extract<RateDecision, { ok: false }> {
     const keyLimit = this.cfg.keys.get(keyHashHex);
-    if (keyLimit !== undefined) return { ok: true, counter: `key:${keyHashHex}`, limit: keyLimit, kind: 'key', describe: `submitter key ${keyHashHex}` };
+    if (keyLimit !== undefined)
+      return {
+        ok: true,
+        counter: `key:${keyHashHex}`,
+        limit: keyLimit,
+        kind: 'key',
+        describe: `submitter key ${keyHashHex}`,
+      };
     if (tokenDomain === undefined) {
-      return { ok: false, limit: 'no-token', message: 'no rate limit allows submissions without a sigsum-token header from this key: submit with a token for your domain (sigsum-token)' };
+      return {
+        ok: false,
+        limit: 'no-token',
+        message:
+          'no rate limit allows submissions without a sigsum-token header from this key: submit with a token for your domain (sigsum-token)',
+      };
     }
     let domain: string;
     try {
       domain = normalizeDomain(tokenDomain);
     } catch (e) {
-      return { ok: false, limit: 'unknown-domain', message: (e as Error).message };
+      return { ok: false, limit: 'unknown-domain', message: errorMessage(e) };
     }
     const suffixes = suffixesOf(domain);
     if (!this.opts.allowTestDomain && suffixes.includes(TEST_DOMAIN)) {
-      return { ok: false, limit: 'test-domain', message: `tokens for ${TEST_DOMAIN} are not accepted by this log (its key is public)` };
+      return {
+        ok: false,
+        limit: 'test-domain',
+        message: `tokens for ${TEST_DOMAIN} are not accepted by this log (its key is public)`,
+      };
     }
     for (const s of suffixes) {
       const limit = this.cfg.domains.get(s);
-      if (limit !== undefined) return { ok: true, counter: `domain:${s}`, limit, kind: 'domain', describe: `domain "${s}"` };
+      if (limit !== undefined)
+        return { ok: true, counter: `domain:${s}`, limit, kind: 'domain', describe: `domain "${s}"` };
     }
     if (this.cfg.publicLimit > 0 && this.cfg.suffixes) {
       const reg = this.cfg.suffixes.registeredDomain(domain);
-      if (reg === undefined) return { ok: false, limit: 'unknown-domain', message: `rate limit for unknown domain exceeded: ${domain} is under no known public suffix` };
-      return { ok: true, counter: `public:${reg}`, limit: this.cfg.publicLimit, kind: 'public', describe: `registered domain "${reg}" (public limit)` };
+      if (reg === undefined)
+        return {
+          ok: false,
+          limit: 'unknown-domain',
+          message: `rate limit for unknown domain exceeded: ${domain} is under no known public suffix`,
+        };
+      return {
+        ok: true,
+        counter: `public:${reg}`,
+        limit: this.cfg.publicLimit,
+        kind: 'public',
+        describe: `registered domain "${reg}" (public limit)`,
+      };
     }
-    return { ok: false, limit: 'unknown-domain', message: `rate limit for unknown domain exceeded: no limit configured for ${domain}` };
+    return {
+      ok: false,
+      limit: 'unknown-domain',
+      message: `rate limit for unknown domain exceeded: no limit configured for ${domain}`,
+    };
   }
 
   /** Writes changed counters to the database (one transaction). */

@@ -12,6 +12,7 @@
 // "*.example.net" and "!foo.example.net", bar.foo.example.net has suffix
 // "net" and registered domain "example.net".
 import { normalizeDomain, suffixesOf } from './domain.js';
+import { errorMessage } from '../util/errors.js';
 
 export class SuffixListError extends Error {}
 
@@ -37,13 +38,16 @@ export class SuffixList {
         else if (rule.startsWith('!')) exceptions.push([normalizeDomain(rule.slice(1)), i + 1]);
         else plain.add(normalizeDomain(rule));
       } catch (e) {
-        throw at((e as Error).message);
+        throw at(errorMessage(e));
       }
     });
     const exc = new Set<string>();
     for (const [name, line] of exceptions) {
       const parent = name.split('.').slice(1).join('.');
-      if (!wildcards.has(parent)) throw new SuffixListError(`${where}: line ${line}: exception !${name} does not refer to a wildcard rule *.${parent}`);
+      if (!wildcards.has(parent))
+        throw new SuffixListError(
+          `${where}: line ${line}: exception !${name} does not refer to a wildcard rule *.${parent}`,
+        );
       exc.add(name);
     }
     return new SuffixList(plain, wildcards, exc);

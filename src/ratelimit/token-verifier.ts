@@ -8,9 +8,11 @@
 // network.
 import { verify } from '../sigsum/crypto.js';
 import { parseSubmitHeader, submitTokenSignedData } from '../sigsum/token.js';
-import type { PublicKey } from '../sigsum/types.js';
+import { asPublicKey, type PublicKey } from '../sigsum/types.js';
 import type { Clock } from '../util/clock.js';
-import { NotFoundError, type TxtAnswer, type TxtResolver } from './dns.js';
+import { BusyError, NotFoundError, type TxtAnswer, type TxtResolver } from '../net/dns.js';
+import { dnsName } from './domain.js';
+import { errorMessage } from '../util/errors.js';
 
 export const MAX_TOKEN_KEYS = 10;
 
@@ -18,7 +20,7 @@ export class TokenError extends Error {
   constructor(
     message: string,
     /** Short reason for metrics. */
-    readonly reason: 'malformed' | 'not-found' | 'no-key' | 'bad-signature' | 'dns',
+    readonly reason: 'malformed' | 'not-found' | 'no-key' | 'bad-signature' | 'dns' | 'busy',
   ) {
     super(message);
   }
@@ -41,6 +43,7 @@ interface CacheEntry {
 
 export class TokenVerifier {
   private readonly cache = new Map<string, CacheEntry>();
+  private readonly inflight = new Map<string, Promise<TxtAnswer>>();
   private readonly signedData: Uint8Array;
 
   constructor(
@@ -57,17 +60,26 @@ export class TokenVerifier {
     try {
       parsed = parseSubmitHeader(header);
     } catch (e) {
-      throw new TokenError(`malformed sigsum-token header: ${(e as Error).message}`, 'malformed');
+      throw new TokenError(`malformed sigsum-token header: ${errorMessage(e)}`, 'malformed');
     }
-    const answer = await this.lookupKeys(parsed.domain);
+    let name: string;
+    try {
+      name = dnsName(parsed.domain);
+    } catch (e) {
+      throw new TokenError(errorMessage(e), 'malformed');
+    }
+    const answer = await this.lookupKeys(name);
     let good = 0;
     for (const rec of answer.records.slice(0, MAX_TOKEN_KEYS)) {
       if (!/^[0-9a-fA-F]{64}$/.test(rec.trim())) continue;
       good++;
-      if (verify(Buffer.from(rec.trim(), 'hex') as unknown as PublicKey, this.signedData, parsed.token)) return parsed.domain;
+      if (verify(asPublicKey(Buffer.from(rec.trim(), 'hex')), this.signedData, parsed.token)) return parsed.domain;
     }
     if (good === 0) throw new TokenError(`no public key in the TXT records of _sigsum_v1.${parsed.domain}`, 'no-key');
-    throw new TokenError(`token signature does not verify with any of the ${good} key(s) published for ${parsed.domain} (made for another log?)`, 'bad-signature');
+    throw new TokenError(
+      `token signature does not verify with any of the ${good} key(s) published for ${parsed.domain} (made for another log?)`,
+      'bad-signature',
+    );
   }
 
   private async lookupKeys(domain: string): Promise<TxtAnswer> {
@@ -79,23 +91,32 @@ export class TokenVerifier {
     }
   }
 
-  private async cached(name: string): Promise<TxtAnswer> {
-    const now = this.opts.clock.now();
+  private cached(name: string): Promise<TxtAnswer> {
     const hit = this.cache.get(name);
-    if (hit && hit.expires > now) {
-      if (hit.error) throw hit.error;
-      return hit.answer!;
+    if (hit && hit.expires > this.opts.clock.now())
+      return hit.error ? Promise.reject(hit.error) : Promise.resolve(hit.answer!);
+    // Concurrent requests for one name share one lookup.
+    let p = this.inflight.get(name);
+    if (!p) {
+      p = this.fetch(name).finally(() => this.inflight.delete(name));
+      this.inflight.set(name, p);
     }
+    return p;
+  }
+
+  private async fetch(name: string): Promise<TxtAnswer> {
+    const now = this.opts.clock.now();
     try {
       const answer = await this.withTimeout(name);
       const ttl = Math.max(0, Math.min(answer.ttl, this.opts.maxTtl ?? 3600));
       this.remember(name, { expires: now + ttl * 1000, answer });
       return answer;
     } catch (e) {
+      if (e instanceof BusyError) throw new TokenError(`DNS lookup of ${name} not started: ${e.message}`, 'busy');
       const err =
         e instanceof NotFoundError
           ? new TokenError(`${name}: no such DNS name`, 'not-found')
-          : new TokenError(`DNS lookup of ${name} failed: ${(e as Error).message}`, 'dns');
+          : new TokenError(`DNS lookup of ${name} failed: ${errorMessage(e)}`, 'dns');
       this.remember(name, { expires: now + (this.opts.negativeTtl ?? 30) * 1000, error: err });
       throw err;
     }
@@ -103,15 +124,18 @@ export class TokenVerifier {
 
   private withTimeout(name: string): Promise<TxtAnswer> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no answer within ${this.opts.timeoutMs} ms`)), this.opts.timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`no answer within ${this.opts.timeoutMs} ms`)),
+        this.opts.timeoutMs,
+      );
       this.resolver(name).then(
         a => {
           clearTimeout(timer);
           resolve(a);
         },
-        e => {
+        (e: unknown) => {
           clearTimeout(timer);
-          reject(e);
+          reject(e instanceof Error ? e : new Error(String(e)));
         },
       );
     });

@@ -31,7 +31,8 @@ export function decodeHex(s: string): Uint8Array {
   for (; j < s.length; j += 2) {
     const a = HEX_VALUE[s.charCodeAt(j - 1) & 0xff];
     const b = HEX_VALUE[s.charCodeAt(j) & 0xff];
-    if (a < 0 || s.charCodeAt(j - 1) > 0xff) throw new ParseError(`encoding/hex: invalid byte: ${goRune(s.charCodeAt(j - 1))}`);
+    if (a < 0 || s.charCodeAt(j - 1) > 0xff)
+      throw new ParseError(`encoding/hex: invalid byte: ${goRune(s.charCodeAt(j - 1))}`);
     if (b < 0 || s.charCodeAt(j) > 0xff) throw new ParseError(`encoding/hex: invalid byte: ${goRune(s.charCodeAt(j))}`);
     out[(j - 1) >> 1] = (a << 4) | b;
   }
@@ -52,7 +53,8 @@ export function decodeHexSized(s: string, size: number): Uint8Array {
 
 /** sigsum-go ascii.IntFromDecimal: no sign, no leading zeros, < 2^63. */
 export function parseDecimal(s: string): bigint {
-  if (s.length > 1 && s[0] === '0') throw new ParseError(`invalid decimal number ${goQuote(s)}, must be no leading zeros`);
+  if (s.length > 1 && s[0] === '0')
+    throw new ParseError(`invalid decimal number ${goQuote(s)}, must be no leading zeros`);
   if (!/^[0-9]+$/.test(s)) throw new ParseError(`strconv.ParseUint: parsing ${goQuote(s)}: invalid syntax`);
   const v = BigInt(s);
   if (v > MAX_INT63) throw new ParseError(`strconv.ParseUint: parsing ${goQuote(s)}: value out of range`);
@@ -146,7 +148,16 @@ export class AsciiParser {
 
 /** Formats one output line: key=value\n, hex lowercase. */
 export function line(key: string, ...values: (string | number | bigint | Uint8Array)[]): string {
-  return key + '=' + values.map(v => (v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex') : String(v))).join(' ') + '\n';
+  return (
+    key +
+    '=' +
+    values
+      .map(v =>
+        v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex') : String(v),
+      )
+      .join(' ') +
+    '\n'
+  );
 }
 
 /** "node_hash=<hex>\n" lines for a proof, hex-encoded in one pass. */

@@ -9,14 +9,14 @@
 // go through a slow reference implementation of Go's algorithm instead
 // (ed25519-ref.ts); every other key goes through OpenSSL with a cached KeyObject.
 import * as nodeCrypto from 'node:crypto';
-import type { Hash, PublicKey, Signature } from './types.js';
+import { asHash, asPublicKey, asSignature, type Hash, type PublicKey, type Signature } from './types.js';
 import { verifyGoSemantics } from './ed25519-ref.js';
 
 export function sha256(...parts: Uint8Array[]): Hash {
-  if (parts.length === 1) return nodeCrypto.hash('sha256', parts[0], 'buffer') as unknown as Hash;
+  if (parts.length === 1) return asHash(nodeCrypto.hash('sha256', parts[0], 'buffer'));
   const h = nodeCrypto.createHash('sha256');
   for (const p of parts) h.update(p);
-  return h.digest() as unknown as Hash;
+  return asHash(h.digest());
 }
 
 const P = (1n << 255n) - 19n;
@@ -67,13 +67,17 @@ function cachedKey(pub: PublicKey): CachedKey {
   let key: nodeCrypto.KeyObject | undefined;
   if (!isSpecialPublicKeyEncoding(pub)) {
     try {
-      key = nodeCrypto.createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(pub).toString('base64url') }, format: 'jwk' });
+      key = nodeCrypto.createPublicKey({
+        key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(pub).toString('base64url') },
+        format: 'jwk',
+      });
     } catch {
       key = undefined;
     }
   }
   entry = { key };
-  if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value as string);
+  const oldest = keyCache.keys().next();
+  if (keyCache.size >= KEY_CACHE_MAX && !oldest.done) keyCache.delete(oldest.value);
   keyCache.set(id, entry);
   return entry;
 }
@@ -108,26 +112,39 @@ export function verifyAsync(pub: PublicKey, msg: Uint8Array, sig: Signature): Pr
   });
 }
 
-/** Something that signs with the log's (or a secondary's) key. */
+/**
+ * Something that signs with the log's (or a secondary's) key: a key in
+ * memory, or an ssh-agent holding it (src/net/ssh-agent.ts). Callers await
+ * the result; an agent may fail or be slow.
+ */
 export interface Signer {
   readonly publicKey: PublicKey;
+  sign(msg: Uint8Array): Signature | Promise<Signature>;
+}
+
+/** A signer whose key is in this process (tests, test witnesses, key files). */
+export interface SyncSigner extends Signer {
   sign(msg: Uint8Array): Signature;
 }
 
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
 /** A signer over a 32-byte Ed25519 seed, held as an OpenSSL KeyObject. */
-export class SeedSigner implements Signer {
+export class SeedSigner implements SyncSigner {
   readonly publicKey: PublicKey;
   private readonly key: nodeCrypto.KeyObject;
   constructor(seed: Uint8Array) {
     if (seed.length !== 32) throw new Error('Ed25519 seed must be 32 bytes');
-    this.key = nodeCrypto.createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+    this.key = nodeCrypto.createPrivateKey({
+      key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]),
+      format: 'der',
+      type: 'pkcs8',
+    });
     const jwk = nodeCrypto.createPublicKey(this.key).export({ format: 'jwk' });
-    this.publicKey = new Uint8Array(Buffer.from(jwk.x as string, 'base64url')) as PublicKey;
+    this.publicKey = asPublicKey(new Uint8Array(Buffer.from(String(jwk.x), 'base64url')));
   }
   sign(msg: Uint8Array): Signature {
-    return new Uint8Array(nodeCrypto.sign(null, msg, this.key)) as Signature;
+    return asSignature(new Uint8Array(nodeCrypto.sign(null, msg, this.key)));
   }
 }
 

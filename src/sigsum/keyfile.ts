@@ -91,12 +91,14 @@ export function parsePrivateKey(text: string): SeedSigner {
   const m = /^-----BEGIN OPENSSH PRIVATE KEY-----\s*([A-Za-z0-9+/=\s]+?)\s*-----END OPENSSH PRIVATE KEY-----$/.exec(t);
   if (!m) throw new KeyFileError('not an OpenSSH private key (expected -----BEGIN OPENSSH PRIVATE KEY-----)');
   const raw = Buffer.from(m[1].replace(/\s+/g, ''), 'base64');
-  if (raw.length < MAGIC.length || !raw.subarray(0, MAGIC.length).equals(MAGIC)) throw new KeyFileError('bad OpenSSH private key magic');
+  if (raw.length < MAGIC.length || !raw.subarray(0, MAGIC.length).equals(MAGIC))
+    throw new KeyFileError('bad OpenSSH private key magic');
   const r = new SshReader(raw.subarray(MAGIC.length));
   const cipher = r.string();
   const kdf = r.string();
   r.bytes(); // kdf options
-  if (cipher !== 'none' || kdf !== 'none') throw new KeyFileError(`encrypted private keys are not supported (cipher ${cipher}); remove the passphrase`);
+  if (cipher !== 'none' || kdf !== 'none')
+    throw new KeyFileError(`encrypted private keys are not supported (cipher ${cipher}); remove the passphrase`);
   const n = r.uint32();
   if (n !== 1) throw new KeyFileError(`expected exactly one key, found ${n}`);
   const pubFromHeader = parsePublicKeyBlob(r.bytes());
@@ -110,9 +112,11 @@ export function parsePrivateKey(text: string): SeedSigner {
   const pad = priv.rest();
   for (let i = 0; i < pad.length; i++) if (pad[i] !== i + 1) throw new KeyFileError('corrupt private key padding');
   if (pub.length !== 32 || secret.length !== 64) throw new KeyFileError('malformed ed25519 private key');
-  if (!pub.equals(Buffer.from(pubFromHeader)) || !secret.subarray(32).equals(pub)) throw new KeyFileError('private key does not match its public key');
+  if (!pub.equals(Buffer.from(pubFromHeader)) || !secret.subarray(32).equals(pub))
+    throw new KeyFileError('private key does not match its public key');
   const signer = new SeedSigner(new Uint8Array(secret.subarray(0, 32)));
-  if (!Buffer.from(signer.publicKey).equals(pub)) throw new KeyFileError('private key seed does not match its public key');
+  if (!Buffer.from(signer.publicKey).equals(pub))
+    throw new KeyFileError('private key seed does not match its public key');
   return signer;
 }
 
@@ -131,7 +135,18 @@ export function formatPrivateKey(seed: Uint8Array, comment = ''): string {
   ]);
   const padLen = (8 - (section.length % 8)) % 8;
   section = Buffer.concat([section, Buffer.from(Array.from({ length: padLen }, (_, i) => i + 1))]);
-  const raw = Buffer.concat([MAGIC, sshString('none'), sshString('none'), sshString(''), uint32(1), sshString(publicKeyBlob(pub)), sshString(section)]);
-  const b64 = raw.toString('base64').replace(/(.{70})/g, '$1\n').replace(/\n$/, '');
+  const raw = Buffer.concat([
+    MAGIC,
+    sshString('none'),
+    sshString('none'),
+    sshString(''),
+    uint32(1),
+    sshString(publicKeyBlob(pub)),
+    sshString(section),
+  ]);
+  const b64 = raw
+    .toString('base64')
+    .replace(/(.{70})/g, '$1\n')
+    .replace(/\n$/, '');
   return `-----BEGIN OPENSSH PRIVATE KEY-----\n${b64}\n-----END OPENSSH PRIVATE KEY-----\n`;
 }

@@ -43,7 +43,13 @@ export function parseLeaves(text: string): Uint8Array[] {
   const out: Uint8Array[] = [];
   while (!p.atEnd()) {
     const [c, s, k] = p.getFields('leaf', 3);
-    out.push(leafToBytes({ checksum: asHash(hexField(c, 32)), signature: asSignature(hexField(s, 64)), keyHash: asHash(hexField(k, 32)) }));
+    out.push(
+      leafToBytes({
+        checksum: asHash(hexField(c, 32)),
+        signature: asSignature(hexField(s, 64)),
+        keyHash: asHash(hexField(k, 32)),
+      }),
+    );
   }
   if (out.length === 0) throw new ParseError('no leaves');
   return out;

@@ -6,9 +6,9 @@
 // [index·2^level, (index+1)·2^level); level 0 is the leaf hash. Only complete
 // (perfect) subtrees are ever stored, so every stored hash is immutable.
 import { createHash, hash } from 'node:crypto';
-import { bytesEqual, type Hash } from './types.js';
+import { asHash, bytesEqual, type Hash } from './types.js';
 
-export const EMPTY_ROOT: Hash = createHash('sha256').digest() as unknown as Hash;
+export const EMPTY_ROOT: Hash = asHash(createHash('sha256').digest());
 
 // One-shot hashing of a reused scratch buffer: several times cheaper than a
 // Hash object per call, and this runs once per leaf and per tree node.
@@ -17,16 +17,29 @@ const nodeInput = Buffer.alloc(1 + 64);
 nodeInput[0] = 1;
 
 export function leafHash(leaf: Uint8Array): Hash {
-  if (leaf.length !== 128) return createHash('sha256').update(Buffer.from([0])).update(leaf).digest() as unknown as Hash;
+  if (leaf.length !== 128)
+    return asHash(
+      createHash('sha256')
+        .update(Buffer.from([0]))
+        .update(leaf)
+        .digest(),
+    );
   leafInput.set(leaf, 1);
-  return hash('sha256', leafInput, 'buffer') as unknown as Hash;
+  return asHash(hash('sha256', leafInput, 'buffer'));
 }
 
 export function nodeHash(left: Uint8Array, right: Uint8Array): Hash {
-  if (left.length !== 32 || right.length !== 32) return createHash('sha256').update(Buffer.from([1])).update(left).update(right).digest() as unknown as Hash;
+  if (left.length !== 32 || right.length !== 32)
+    return asHash(
+      createHash('sha256')
+        .update(Buffer.from([1]))
+        .update(left)
+        .update(right)
+        .digest(),
+    );
   nodeInput.set(left, 1);
   nodeInput.set(right, 33);
-  return hash('sha256', nodeInput, 'buffer') as unknown as Hash;
+  return asHash(hash('sha256', nodeInput, 'buffer'));
 }
 
 /** Reads the hash of a complete subtree (level, index); must exist. */
@@ -72,6 +85,26 @@ export function rootHash(read: NodeReader, size: number): Hash {
   return size === 0 ? EMPTY_ROOT : rangeHash(read, 0, size);
 }
 
+/**
+ * Root of a tree of `size` leaves in which the hashes of leaves [start,
+ * start + leafHashes.length) are given and every other complete subtree is
+ * read: O(range + log n) hashes. Equal to the tree's root exactly when the
+ * given leaves are the tree's leaves at those indices (a range proof).
+ */
+export function rootFromRange(read: NodeReader, size: number, start: number, leafHashes: readonly Hash[]): Hash {
+  const end = start + leafHashes.length;
+  if (start < 0 || end > size || leafHashes.length === 0)
+    throw new Error(`range [${start}, ${end}) outside tree of size ${size}`);
+  const mth = (a: number, b: number): Hash => {
+    const n = b - a;
+    if (n === 1) return a >= start && a < end ? leafHashes[a - start] : read(0, a);
+    if ((b <= start || a >= end) && isPow2(n) && a % n === 0) return read(Math.log2(n), a / n);
+    const k = splitPoint(n);
+    return nodeHash(mth(a, a + k), mth(a + k, b));
+  };
+  return mth(0, size);
+}
+
 /** RFC 9162 §2.1.3.1 PATH(m, D[n]): audit path of leaf `index` in a tree of `size`, leaf-nearest first. */
 export function inclusionProof(read: NodeReader, index: number, size: number): Hash[] {
   if (index < 0 || index >= size) throw new Error(`index ${index} outside tree of size ${size}`);
@@ -114,7 +147,13 @@ export function consistencyProof(read: NodeReader, oldSize: number, newSize: num
 }
 
 /** RFC 9162 §2.1.3.2 inclusion verification. */
-export function verifyInclusion(leaf: Uint8Array, index: number, size: number, path: readonly Uint8Array[], root: Uint8Array): boolean {
+export function verifyInclusion(
+  leaf: Uint8Array,
+  index: number,
+  size: number,
+  path: readonly Uint8Array[],
+  root: Uint8Array,
+): boolean {
   if (index >= size || index < 0) return false;
   let fn = index;
   let sn = size - 1;
@@ -139,7 +178,13 @@ export function verifyInclusion(leaf: Uint8Array, index: number, size: number, p
 }
 
 /** RFC 9162 §2.1.4.2 consistency verification; old == new needs equal roots and an empty proof. */
-export function verifyConsistency(oldSize: number, newSize: number, oldRoot: Uint8Array, newRoot: Uint8Array, path: readonly Uint8Array[]): boolean {
+export function verifyConsistency(
+  oldSize: number,
+  newSize: number,
+  oldRoot: Uint8Array,
+  newRoot: Uint8Array,
+  path: readonly Uint8Array[],
+): boolean {
   if (oldSize > newSize) return false;
   if (oldSize === newSize) return path.length === 0 && bytesEqual(oldRoot, newRoot);
   if (oldSize === 0) return path.length === 0;
@@ -206,8 +251,22 @@ export class CompactRange {
     return new CompactRange(size, peaks, levels);
   }
 
+  /** The edge of a tree of `size` leaves from its peaks (largest first), as peakHashes() returns them. */
+  static fromPeaks(size: number, peaks: readonly Hash[]): CompactRange {
+    const levels: number[] = [];
+    for (let level = 52; level >= 0; level--) if (Math.floor(size / 2 ** level) % 2 === 1) levels.push(level);
+    if (levels.length !== peaks.length)
+      throw new Error(`a tree of ${size} leaves has ${levels.length} peaks, not ${peaks.length}`);
+    return new CompactRange(size, [...peaks], levels);
+  }
+
   get size(): number {
     return this.size_;
+  }
+
+  /** The roots of the complete subtrees of the edge, largest first. */
+  peakHashes(): Hash[] {
+    return [...this.peaks];
   }
 
   clone(): CompactRange {

@@ -17,6 +17,7 @@
 // Errors name the line.
 import { sha256 } from './crypto.js';
 import { asPublicKey, toHex, type PublicKey } from './types.js';
+import { errorMessage } from '../util/errors.js';
 
 export interface PolicyEntity {
   publicKey: PublicKey;
@@ -28,7 +29,8 @@ export interface PolicyWitness extends PolicyEntity {
   name: string;
 }
 
-export type Quorum = { kind: 'witness'; keyHash: string } | { kind: 'group'; name: string; k: number; members: Quorum[] };
+export type Quorum =
+  { kind: 'witness'; keyHash: string } | { kind: 'group'; name: string; k: number; members: Quorum[] };
 
 export interface Policy {
   logs: PolicyEntity[];
@@ -54,7 +56,8 @@ function parseUrl(s: string): string {
   } catch {
     throw new Error(`invalid URL ${JSON.stringify(s)}`);
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`invalid URL ${JSON.stringify(s)}: want http or https`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new Error(`invalid URL ${JSON.stringify(s)}: want http or https`);
   return s;
 }
 
@@ -84,18 +87,23 @@ export function parsePolicy(text: string): Policy {
     const at = (msg: string) => new PolicyError(`line ${i + 1}: ${msg}`);
     // eslint-disable-next-line no-control-regex
     const ctl = /[\x00-\x08\x0a-\x1f\x7f]/.exec(raw);
-    if (ctl) throw at(`invalid control character 0x${ctl[0].charCodeAt(0).toString(16).padStart(2, '0')}${ctl[0] === '\r' ? ' (CRLF line ends are not allowed)' : ''}`);
+    if (ctl)
+      throw at(
+        `invalid control character 0x${ctl[0].charCodeAt(0).toString(16).padStart(2, '0')}${ctl[0] === '\r' ? ' (CRLF line ends are not allowed)' : ''}`,
+      );
     const trimmed = raw.replace(/^[ \t]+/, '');
     if (trimmed === '' || trimmed.startsWith('#')) return;
     const [keyword, ...args] = trimmed.split(/[ \t]+/).filter(f => f !== '');
     try {
       switch (keyword) {
         case 'log':
-          if (args.length < 1 || args.length > 2) throw new Error('invalid log line: public key required, URL optional');
+          if (args.length < 1 || args.length > 2)
+            throw new Error('invalid log line: public key required, URL optional');
           logs.push(entity(args[0], args[1]));
           break;
         case 'witness': {
-          if (args.length < 2 || args.length > 3) throw new Error('invalid witness line: name and public key required, URL optional');
+          if (args.length < 2 || args.length > 3)
+            throw new Error('invalid witness line: name and public key required, URL optional');
           const [name, hex, url] = args;
           if (names.has(name)) throw new Error(`duplicate name ${JSON.stringify(name)}`);
           const w = { name, ...entity(hex, url) };
@@ -135,7 +143,7 @@ export function parsePolicy(text: string): Policy {
           throw new Error(`unknown keyword ${JSON.stringify(keyword)}`);
       }
     } catch (e) {
-      throw at((e as Error).message);
+      throw at(errorMessage(e));
     }
   });
   if (!quorum) throw new PolicyError('no quorum defined (add a "quorum <name>" line, or "quorum none")');

@@ -23,11 +23,12 @@ export interface SigsumProof {
 
 export function parseProof(text: string): SigsumProof {
   const sections = text.split('\n\n');
-  if (sections.length < 2 || sections.length > 3) throw new ParseError('a proof has two or three sections separated by empty lines');
+  if (sections.length < 2 || sections.length > 3)
+    throw new ParseError('a proof has two or three sections separated by empty lines');
   const head = new AsciiParser(sections[0] + '\n');
   const v = head.getValue('version');
   if (v !== '1' && v !== '2') throw new ParseError(`unsupported proof version ${JSON.stringify(v)}`);
-  const version = Number(v) as 1 | 2;
+  const version = v === '1' ? 1 : 2;
   const logKeyHash = asHash(head.getHex('log', 32));
   const leafFields = head.getFields('leaf', version === 1 ? 3 : 2);
   head.getEOF();
@@ -65,7 +66,8 @@ export function verifyProof(proof: SigsumProof, submitter: PublicKey, message: U
   if (!bytesEqual(proof.logKeyHash, sha256(policy.logKey))) throw new Error('proof is for another log');
   if (!bytesEqual(proof.leafKeyHash, sha256(submitter))) throw new Error('leaf is signed by another key');
   const checksum = sha256(message);
-  if (proof.shortChecksum && !bytesEqual(proof.shortChecksum, checksum.subarray(0, 2))) throw new Error('short checksum mismatch');
+  if (proof.shortChecksum && !bytesEqual(proof.shortChecksum, checksum.subarray(0, 2)))
+    throw new Error('short checksum mismatch');
   if (!verifyLeafSignature(submitter, checksum, proof.leafSignature)) throw new Error('invalid leaf signature');
   const th = proof.treeHead;
   if (th.size === 0) throw new Error('tree head of size 0 cannot include a leaf');
@@ -75,7 +77,8 @@ export function verifyProof(proof: SigsumProof, submitter: PublicKey, message: U
     const c = th.cosignatures.find(c => bytesEqual(c.keyHash, sha256(w)));
     if (c && verifyCosignature(w, policy.logKey, th, c)) cosigned++;
   }
-  if (cosigned < policy.quorum) throw new Error(`only ${cosigned} of the required ${policy.quorum} witness cosignatures verify`);
+  if (cosigned < policy.quorum)
+    throw new Error(`only ${cosigned} of the required ${policy.quorum} witness cosignatures verify`);
   const lh = leafHash(leafToBytes({ checksum, signature: proof.leafSignature, keyHash: proof.leafKeyHash }));
   if (th.size === 1) {
     if (!bytesEqual(lh, th.rootHash)) throw new Error('leaf hash is not the root of the size-1 tree');

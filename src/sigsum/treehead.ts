@@ -3,7 +3,7 @@
 // signed tree head (sth file, get-secondary-tree-head) and the cosigned tree
 // head (get-tree-head) with zero or more cosignature lines.
 import { AsciiParser, line, ParseError, MAX_INT63 } from './ascii.js';
-import { sha256, verify, type Signer } from './crypto.js';
+import { sha256, verify, type Signer, type SyncSigner } from './crypto.js';
 import { asHash, asSignature, bytesEqual, toHex, type Hash, type PublicKey, type Signature } from './types.js';
 
 export interface TreeHead {
@@ -33,13 +33,25 @@ export function checkpointBody(origin: string, th: TreeHead): string {
   return `${origin}\n${th.size}\n${Buffer.from(th.rootHash).toString('base64')}\n`;
 }
 
-export function signTreeHead(signer: Signer, th: TreeHead): SignedTreeHead {
-  const body = checkpointBody(originForKey(signer.publicKey), th);
-  return { size: th.size, rootHash: th.rootHash, signature: signer.sign(Buffer.from(body, 'latin1')) };
+function treeHeadMessage(pub: PublicKey, th: TreeHead): Uint8Array {
+  return Buffer.from(checkpointBody(originForKey(pub), th), 'latin1');
+}
+
+/** Signs a tree head with the log's (or a secondary's) key, wherever that key is. */
+export async function signTreeHead(signer: Signer, th: TreeHead): Promise<SignedTreeHead> {
+  const signature = await signer.sign(treeHeadMessage(signer.publicKey, th));
+  if (!verify(signer.publicKey, treeHeadMessage(signer.publicKey, th), signature))
+    throw new Error('the signer returned a tree head signature that does not verify');
+  return { size: th.size, rootHash: th.rootHash, signature };
+}
+
+/** signTreeHead with a key in memory (tests, tools). */
+export function signTreeHeadSync(signer: SyncSigner, th: TreeHead): SignedTreeHead {
+  return { size: th.size, rootHash: th.rootHash, signature: signer.sign(treeHeadMessage(signer.publicKey, th)) };
 }
 
 export function verifyTreeHead(pub: PublicKey, sth: SignedTreeHead): boolean {
-  return verify(pub, Buffer.from(checkpointBody(originForKey(pub), sth), 'latin1'), sth.signature);
+  return verify(pub, treeHeadMessage(pub, sth), sth.signature);
 }
 
 /** An unsigned tree head (the primary's internal get-tree-head-unsigned). */

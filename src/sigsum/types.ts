@@ -11,14 +11,20 @@ export const HASH_SIZE = 32;
 export const SIGNATURE_SIZE = 64;
 export const PUBLIC_KEY_SIZE = 32;
 
-function sized<T extends Uint8Array>(b: Uint8Array, n: number, what: string): T {
-  if (b.length !== n) throw new Error(`${what}: expected ${n} bytes, got ${b.length}`);
-  return b as T;
+// The only places that give bytes a brand: a length check, as a type predicate.
+const isHash = (b: Uint8Array): b is Hash => b.length === HASH_SIZE;
+const isSignature = (b: Uint8Array): b is Signature => b.length === SIGNATURE_SIZE;
+const isPublicKey = (b: Uint8Array): b is PublicKey => b.length === PUBLIC_KEY_SIZE;
+
+function wrongLength(b: Uint8Array, n: number, what: string): never {
+  throw new Error(`${what}: expected ${n} bytes, got ${b.length}`);
 }
 
-export const asHash = (b: Uint8Array): Hash => sized<Hash>(b, HASH_SIZE, 'hash');
-export const asSignature = (b: Uint8Array): Signature => sized<Signature>(b, SIGNATURE_SIZE, 'signature');
-export const asPublicKey = (b: Uint8Array): PublicKey => sized<PublicKey>(b, PUBLIC_KEY_SIZE, 'public key');
+export const asHash = (b: Uint8Array): Hash => (isHash(b) ? b : wrongLength(b, HASH_SIZE, 'hash'));
+export const asSignature = (b: Uint8Array): Signature =>
+  isSignature(b) ? b : wrongLength(b, SIGNATURE_SIZE, 'signature');
+export const asPublicKey = (b: Uint8Array): PublicKey =>
+  isPublicKey(b) ? b : wrongLength(b, PUBLIC_KEY_SIZE, 'public key');
 
 /** Constant-size byte comparison (not constant time; nothing here is secret). */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
@@ -29,9 +35,4 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 
 export function toHex(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-}
-
-export function fromHexStrict(s: string): Uint8Array {
-  if (!/^([0-9a-fA-F]{2})*$/.test(s)) throw new Error(`invalid hex string ${JSON.stringify(s.slice(0, 80))}`);
-  return new Uint8Array(Buffer.from(s, 'hex'));
 }

@@ -3,7 +3,13 @@
 // lines, blank line, the log's checkpoint note), the 409 size body, and the
 // cosignature lines of a 200 answer. Pure functions: the log's witness client
 // and the test witness both use them.
-import { parseSignatureLine, checkpointSignatureLine, parseCosignatureBlob, type NoteSignature, NoteError } from './checkpoint.js';
+import {
+  parseSignatureLine,
+  checkpointSignatureLine,
+  parseCosignatureBlob,
+  type NoteSignature,
+  NoteError,
+} from './checkpoint.js';
 import { checkpointBody, originForKey, type SignedTreeHead } from './treehead.js';
 import { asHash, type Hash, type PublicKey, type Signature } from './types.js';
 
@@ -95,7 +101,10 @@ export function parseCosignatureLines(text: string): NoteSignature[] {
  * line's own key name; lines of other sizes, e.g. other signature types, are
  * skipped), or undefined.
  */
-export function findCosignature(lines: readonly NoteSignature[], witness: PublicKey): { timestamp: bigint; signature: Signature } | undefined {
+export function findCosignature(
+  lines: readonly NoteSignature[],
+  witness: PublicKey,
+): { timestamp: bigint; signature: Signature } | undefined {
   for (const l of lines) {
     const c = parseCosignatureBlob(l, witness);
     if (c) return c;

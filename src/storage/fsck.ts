@@ -1,68 +1,135 @@
-// Full consistency check of a data directory ("sigsum-log verify"): rehash
-// every stored leaf, recompute every complete subtree and compare it with the
-// stored node hash, and check every stored signed tree head (signature with
-// the log key, root equal to the tree recomputed at its size). Stops at the
-// first mismatch and says exactly where it is. Reads the database in one
-// pass, so it is O(n) and safe to run against a live log (read-only).
+// Full consistency check of a stored tree, in resumable steps: rehash every
+// leaf, check that the unique index finds it at its own index, recompute every
+// complete subtree and compare it with the stored hash, and check every
+// stored signed tree head (signature, and root equal to the tree recomputed
+// at its size). `sigsum-log verify`, promotion and backup run it to the end
+// (fsck()); the scrubber runs it continuously at a bounded rate (scrubber.ts).
+// Problems name the table, index and level, so an operator knows what is
+// damaged.
 import { CompactRange, leafHash } from '../sigsum/merkle.js';
 import { verifyTreeHead } from '../sigsum/treehead.js';
-import { bytesEqual, toHex, type PublicKey } from '../sigsum/types.js';
-import { STORED_NODE_MIN_LEVEL, type LogStore, type StoredTreeHead } from './store.js';
+import { bytesEqual, toHex, type Hash, type PublicKey } from '../sigsum/types.js';
+import { STORED_NODE_MIN_LEVEL, type LeafScanner, type StoredTreeHead } from './ports.js';
+
+const span = (level: number, idx: number) => `leaves [${idx * 2 ** level}, ${(idx + 1) * 2 ** level})`;
+
+/** An incremental checker positioned after `position` leaves whose right edge is `peaks`. */
+export class TreeChecker {
+  private edge: CompactRange;
+  nodes = 0;
+  heads = 0;
+  private pendingHeads: StoredTreeHead[] = [];
+
+  constructor(
+    private readonly store: LeafScanner,
+    private readonly logKey: PublicKey,
+    start?: { position: number; peaks: Hash[] },
+  ) {
+    this.edge = start ? CompactRange.fromPeaks(start.position, start.peaks) : CompactRange.empty();
+  }
+
+  get position(): number {
+    return this.edge.size;
+  }
+
+  peaks(): Hash[] {
+    return this.edge.peakHashes();
+  }
+
+  /** Checks the signed heads of size 0 (before any leaf); call once at the start of a pass. */
+  begin(): string | undefined {
+    this.pendingHeads = [...this.store.treeHeads()].filter(h => h.size >= this.position);
+    return this.checkHeads();
+  }
+
+  /** Checks up to `limit` more leaves; returns the first problem found, if any. Stops at the stored size. */
+  step(limit: number): { checked: number; problem?: string } {
+    const from = this.position;
+    const rows = this.store.scanLeaves(from, Math.min(limit, this.store.size() - from));
+    let checked = 0;
+    for (const { index, leaf, leafHash: stored } of rows) {
+      const expected = this.position;
+      if (index !== expected)
+        return { checked, problem: `leaves table: row ${expected} is missing (next stored index is ${index})` };
+      if (leaf.length !== 128)
+        return { checked, problem: `leaves table: leaf ${index} is ${leaf.length} bytes, not 128` };
+      const h = leafHash(leaf);
+      if (!bytesEqual(h, stored))
+        return {
+          checked,
+          problem: `leaves table: leaf ${index}: stored leaf hash ${toHex(stored)}, but the leaf hashes to ${toHex(h)}`,
+        };
+      const found = this.store.leafIndex(h);
+      if (found !== index)
+        return {
+          checked,
+          problem: `index leaves_by_hash: leaf hash ${toHex(h)} of leaf ${index} ${found === undefined ? 'is not found' : `points at row ${found}`}`,
+        };
+      let problem: string | undefined;
+      this.edge.append(h, (level, idx, hash) => {
+        if (level < STORED_NODE_MIN_LEVEL || problem) return;
+        this.nodes++;
+        const s = this.store.storedNode(level, idx);
+        if (!s) problem = `nodes table: subtree (level ${level}, index ${idx}) covering ${span(level, idx)} is missing`;
+        else if (!bytesEqual(s, hash))
+          problem = `nodes table: subtree (level ${level}, index ${idx}) covering ${span(level, idx)}: stored ${toHex(s)}, recomputed ${toHex(hash)}`;
+      });
+      if (problem) return { checked, problem };
+      checked++;
+      problem = this.checkHeads();
+      if (problem) return { checked, problem };
+    }
+    if (rows.length === 0 && from < this.store.size())
+      return { checked, problem: `leaves table: row ${from} is missing` };
+    return { checked };
+  }
+
+  private checkHeads(): string | undefined {
+    while (this.pendingHeads.length > 0 && this.pendingHeads[0].size <= this.position) {
+      const h = this.pendingHeads.shift()!;
+      if (h.size < this.position) continue;
+      this.heads++;
+      if (!verifyTreeHead(this.logKey, h))
+        return `tree_heads table: signed tree head of size ${h.size}: signature does not verify with log key ${toHex(this.logKey)}`;
+      if (!bytesEqual(h.rootHash, this.edge.root()))
+        return `tree_heads table: signed tree head of size ${h.size}: root ${toHex(h.rootHash)}, but the stored leaves give ${toHex(this.edge.root())}`;
+    }
+    return undefined;
+  }
+
+  /** After the last step of a pass: heads beyond the stored leaves are damage too. */
+  finish(): string | undefined {
+    const beyond = this.pendingHeads.find(h => h.size > this.position);
+    return beyond
+      ? `tree_heads table: signed tree head of size ${beyond.size} is beyond the ${this.position} stored leaves`
+      : undefined;
+  }
+}
 
 export interface FsckResult {
   ok: boolean;
   leaves: number;
   nodes: number;
   treeHeads: number;
-  /** The first mismatch found, if any. */
+  /** The first problem found, if any. */
   problem?: string;
 }
 
-export function fsck(store: LogStore, logPublicKey: PublicKey, progress?: (done: number, total: number) => void): FsckResult {
+/** Checks the whole stored tree; `progress` is called every 65536 leaves and at the end. */
+export function fsck(
+  store: LeafScanner,
+  logPublicKey: PublicKey,
+  progress?: (done: number, total: number) => void,
+): FsckResult {
   const total = store.size();
-  const heads = [...store.treeHeads()];
-  let headPos = 0;
-  const edge = CompactRange.empty();
-  let nodes = 0;
-  let problem: string | undefined;
-
-  const checkHeadsAt = (size: number): void => {
-    while (!problem && headPos < heads.length && heads[headPos].size === size) {
-      const h: StoredTreeHead = heads[headPos++];
-      if (!verifyTreeHead(logPublicKey, h)) problem = `signed tree head of size ${h.size}: signature does not verify with log key ${toHex(logPublicKey)}`;
-      else if (!bytesEqual(h.rootHash, edge.root())) problem = `signed tree head of size ${h.size}: root ${toHex(h.rootHash)} but the stored leaves give ${toHex(edge.root())}`;
-    }
-  };
-
-  checkHeadsAt(0);
-  let expected = 0;
-  for (const { index, leaf, leafHash: stored } of store.iterateLeaves()) {
-    if (problem) break;
-    if (index !== expected) {
-      problem = `leaf index ${expected} is missing (next stored index is ${index})`;
-      break;
-    }
-    if (leaf.length !== 128) {
-      problem = `leaf ${index}: stored leaf is ${leaf.length} bytes, not 128`;
-      break;
-    }
-    const h = leafHash(leaf);
-    if (!bytesEqual(h, stored)) {
-      problem = `leaf ${index}: stored leaf hash ${toHex(stored)} but the leaf hashes to ${toHex(h)}`;
-      break;
-    }
-    edge.append(h, (level, idx, hash) => {
-      if (level < STORED_NODE_MIN_LEVEL || problem) return;
-      nodes++;
-      const s = store.maybeNode(level, idx);
-      if (!s) problem = `subtree (level ${level}, index ${idx}) covering leaves [${idx * 2 ** level}, ${(idx + 1) * 2 ** level}) is missing`;
-      else if (!bytesEqual(s, hash)) problem = `subtree (level ${level}, index ${idx}) covering leaves [${idx * 2 ** level}, ${(idx + 1) * 2 ** level}): stored ${toHex(s)}, recomputed ${toHex(hash)}`;
-    });
-    expected++;
-    checkHeadsAt(expected);
-    if (progress && (expected % 65536 === 0 || expected === total)) progress(expected, total);
+  const c = new TreeChecker(store, logPublicKey);
+  let problem = c.begin();
+  while (!problem && c.position < total) {
+    const r = c.step(Math.min(65536, total - c.position));
+    problem = r.problem;
+    progress?.(c.position, total);
+    if (r.checked === 0 && !problem) break;
   }
-  if (!problem && expected !== total) problem = `expected ${total} leaves, found ${expected}`;
-  if (!problem && headPos < heads.length) problem = `signed tree head of size ${heads[headPos].size} is beyond the ${expected} stored leaves`;
-  return { ok: !problem, leaves: expected, nodes, treeHeads: headPos, problem };
+  problem ??= c.position !== total ? `leaves table: expected ${total} leaves, found ${c.position}` : c.finish();
+  return { ok: !problem, leaves: c.position, nodes: c.nodes, treeHeads: c.heads, problem };
 }

@@ -3,7 +3,7 @@
 // growable buffers (32 bytes per node plus a presence bit), so the cache
 // costs no garbage-collector work: at 10^7 leaves, levels >= 5 take about
 // 20 MB in total.
-import type { Hash } from '../sigsum/types.js';
+import { asHash, type Hash } from '../sigsum/types.js';
 
 export class NodeCache {
   private readonly levels: { hashes: Buffer; present: Uint8Array }[] = [];
@@ -13,7 +13,7 @@ export class NodeCache {
   get(level: number, index: number): Hash | undefined {
     const l = this.levels[level];
     if (!l || index >= l.present.length * 8 || !(l.present[index >> 3] & (1 << (index & 7)))) return undefined;
-    return l.hashes.subarray(index * 32, index * 32 + 32) as unknown as Hash;
+    return asHash(l.hashes.subarray(index * 32, index * 32 + 32));
   }
 
   set(level: number, index: number, hash: Uint8Array): void {

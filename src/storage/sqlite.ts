@@ -1,47 +1,47 @@
-// SQLite implementation of LogStore: one database file, WAL, synchronous=FULL.
+// The one SQLite store of a node (log.db: WAL, synchronous=FULL), implementing
+// every storage port (ports.ts). Schema and migrations: schema.ts.
 //
-// Tables:
-//   meta(key, value)                       format version, log key, role,
-//                                           epoch, created_at
-//   state(key, value)                      small values owned by the node
-//                                           (published head, witness sizes)
-//   rate_counts(counter, hour, count)       rate-limit counters, hourly
-//   leaves(idx PK, leaf_hash UNIQUE, leaf)  leaves in sequence order; the
-//                                           unique index answers dedup and
-//                                           get-inclusion-proof by hash
-//   nodes(level, idx, hash)                 one row per complete subtree of
-//                                           level >= 2 (level 0 = leaf_hash,
-//                                           level 1 computed from two of them)
-//   tree_heads(size PK, root_hash, signature, signed_at)
-//
-// One row per complete subtree was chosen over tlog-tiles-shaped blobs after
-// measuring both (doc/design.md): point reads of 32-byte rows are faster in
-// SQLite than 8 KiB tile blobs, which spill into overflow pages.
-//
-// Concurrency: one writer (the process holding the data directory lock);
-// readers such as `sigsum-log verify` may open the file read-only meanwhile.
+// Concurrency: one writer, the process holding the data directory's lock
+// (lock.ts); readers such as `sigsum-log verify`, `status` and `backup` may
+// open the file read-only meanwhile.
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
-import { CompactRange, consistencyProof, inclusionProof, nodeHash, rootHash, type NodeReader } from '../sigsum/merkle.js';
+import {
+  CompactRange,
+  consistencyProof,
+  inclusionProof,
+  nodeHash,
+  rootHash,
+  type NodeReader,
+} from '../sigsum/merkle.js';
 import type { SignedTreeHead } from '../sigsum/treehead.js';
-import { bytesEqual, toHex, type Hash, type Signature } from '../sigsum/types.js';
+import { asHash, asSignature, bytesEqual, type Hash } from '../sigsum/types.js';
 import { NodeCache } from './node-cache.js';
-import { FORMAT_VERSION, STORED_NODE_MIN_LEVEL, StorageError, type LogStore, type NewLeaf, type RateCount, type Role, type StoredTreeHead } from './store.js';
+import {
+  FORMAT_VERSION,
+  STORED_NODE_MIN_LEVEL,
+  StorageError,
+  type EpochStore,
+  type HeadStore,
+  type LeafScanner,
+  type NewLeaf,
+  type PromotionStore,
+  type RateCount,
+  type RateCounterStore,
+  type Role,
+  type ScannedLeaf,
+  type StoredTreeHead,
+  type TreeReader,
+  type TreeWriter,
+} from './ports.js';
+import { migrate, SCHEMA } from './schema.js';
+import type { KeyValueStore } from './state.js';
+import { errorMessage } from '../util/errors.js';
 
 export const DB_FILE = 'log.db';
 
 /** Subtree hashes from this level up are cached in memory once read (node-cache.ts). */
 const NODE_CACHE_MIN_LEVEL = 5;
-
-const SCHEMA = `
-CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE leaves(idx INTEGER PRIMARY KEY, leaf_hash BLOB NOT NULL, leaf BLOB NOT NULL);
-CREATE UNIQUE INDEX leaves_by_hash ON leaves(leaf_hash);
-CREATE TABLE nodes(level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY(level, idx)) WITHOUT ROWID;
-CREATE TABLE tree_heads(size INTEGER PRIMARY KEY, root_hash BLOB NOT NULL, signature BLOB NOT NULL, signed_at INTEGER NOT NULL);
-CREATE TABLE state(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE rate_counts(counter TEXT NOT NULL, hour INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY(counter, hour)) WITHOUT ROWID;
-`;
 
 export interface CreateOptions {
   logPublicKeyHex: string;
@@ -49,7 +49,7 @@ export interface CreateOptions {
   now: number;
 }
 
-function pragmas(db: Database.Database): void {
+function writerPragmas(db: Database.Database): void {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = OFF');
@@ -63,33 +63,46 @@ function readPragmas(db: Database.Database): void {
   db.pragma('cache_size = -32768'); // 32 MiB of SQLite page cache for the rest
 }
 
-/** Creates a new database file; fails if one exists. */
+/** Creates the schema in a new, empty database file (the caller created and locked the file). */
 export function createSqliteStore(path: string, opts: CreateOptions): SqliteStore {
-  if (existsSync(path)) throw new StorageError(`${path} already exists: refusing to overwrite a log`);
-  const db = new Database(path);
-  pragmas(db);
-  db.transaction(() => {
-    db.exec(SCHEMA);
-    const put = db.prepare('INSERT INTO meta(key, value) VALUES (?, ?)');
-    put.run('format_version', String(FORMAT_VERSION));
-    put.run('log_public_key', opts.logPublicKeyHex);
-    put.run('role', opts.role);
-    put.run('epoch', '0');
-    put.run('created_at', String(opts.now));
-  })();
+  const db = new Database(path, { fileMustExist: true });
+  try {
+    if (int(db.prepare('SELECT count(*) FROM sqlite_master').pluck().get(), 'sqlite_master') !== 0)
+      throw new StorageError(`${path} is not empty: refusing to overwrite a log`);
+    writerPragmas(db);
+    db.transaction(() => {
+      db.exec(SCHEMA);
+      const put = db.prepare('INSERT INTO meta(key, value) VALUES (?, ?)');
+      put.run('format_version', String(FORMAT_VERSION));
+      put.run('log_public_key', opts.logPublicKeyHex);
+      put.run('role', opts.role);
+      put.run('epoch', '0');
+      put.run('created_at', String(opts.now));
+    })();
+  } catch (e) {
+    db.close();
+    throw e;
+  }
   return new SqliteStore(db, path);
 }
 
-/** Opens an existing database; `readonly` for inspection while a server runs. */
+/** Opens an existing database; `readonly` for inspection while a node runs. */
 export function openSqliteStore(path: string, readonly = false): SqliteStore {
   if (!existsSync(path)) throw new StorageError(`${path} does not exist (create the log with "sigsum-log init")`);
   const db = new Database(path, { readonly, fileMustExist: true });
-  if (!readonly) pragmas(db);
-  else readPragmas(db);
+  try {
+    if (readonly) readPragmas(db);
+    else writerPragmas(db);
+  } catch (e) {
+    db.close();
+    throw new StorageError(`${path}: ${errorMessage(e)}`);
+  }
   return new SqliteStore(db, path);
 }
 
-export class SqliteStore implements LogStore {
+export class SqliteStore
+  implements TreeReader, TreeWriter, HeadStore, EpochStore, PromotionStore, RateCounterStore, LeafScanner, KeyValueStore
+{
   readonly logPublicKeyHex: string;
   private _role: Role; // changed only by promote()
   private _epoch: number; // changed only by raiseEpoch() and promote()
@@ -99,43 +112,43 @@ export class SqliteStore implements LogStore {
   private readonly nodeCache = new NodeCache(NODE_CACHE_MIN_LEVEL); // immutable complete-subtree hashes
   private leafBlock: { start: number; hashes: Hash[] } | undefined; // see fromLeafBlock
 
-  constructor(private readonly db: Database.Database, readonly path: string) {
+  constructor(
+    private readonly db: Database.Database,
+    readonly path: string,
+  ) {
     const meta = new Map<string, string>();
     try {
-      for (const r of db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]) meta.set(r.key, r.value);
+      for (const r of db.prepare('SELECT key, value FROM meta').all())
+        meta.set(text(field(r, 'key'), 'meta.key'), text(field(r, 'value'), 'meta.value'));
     } catch (e) {
       db.close();
-      throw new StorageError(`${path} is not a sigsum-log database: ${(e as Error).message}`);
+      throw new StorageError(`${path} is not a sigsum-log database: ${errorMessage(e)}`);
     }
+    const fail: (msg: string) => never = msg => {
+      db.close();
+      throw new StorageError(msg);
+    };
     const version = Number(meta.get('format_version'));
-    if (!Number.isInteger(version)) {
-      db.close();
-      throw new StorageError(`${path} has no format version: not a sigsum-log database`);
-    }
-    if (version > FORMAT_VERSION) {
-      db.close();
-      throw new StorageError(`${path} uses on-disk format ${version}, newer than this program supports (${FORMAT_VERSION}); upgrade sigsum-log`);
-    }
+    if (!Number.isInteger(version)) fail(`${path} has no format version: not a sigsum-log database`);
+    if (version > FORMAT_VERSION)
+      fail(
+        `${path} uses on-disk format ${version}, newer than this program supports (${FORMAT_VERSION}); upgrade sigsum-log`,
+      );
     if (version < FORMAT_VERSION) {
-      if (db.readonly) {
-        db.close();
-        throw new StorageError(`${path} uses on-disk format ${version}; start the node once with this version to migrate it to ${FORMAT_VERSION}`);
-      }
+      if (db.readonly)
+        fail(
+          `${path} uses on-disk format ${version}; start the node once with this version to migrate it to ${FORMAT_VERSION}`,
+        );
       migrate(db, version);
-      meta.set('epoch', db.prepare("SELECT value FROM meta WHERE key = 'epoch'").pluck().get() as string);
+      meta.set('epoch', text(db.prepare("SELECT value FROM meta WHERE key = 'epoch'").pluck().get(), 'meta.epoch'));
     }
     this.logPublicKeyHex = meta.get('log_public_key') ?? '';
     const role = meta.get('role');
-    if (role !== 'primary' && role !== 'secondary') {
-      db.close();
-      throw new StorageError(`${path} has an unknown role ${JSON.stringify(role)}`);
-    }
+    if (role !== 'primary' && role !== 'secondary') fail(`${path} has an unknown role ${JSON.stringify(role)}`);
     this._role = role;
     const epoch = Number(meta.get('epoch'));
-    if (!Number.isSafeInteger(epoch) || epoch < 0) {
-      db.close();
-      throw new StorageError(`${path} has an invalid epoch ${JSON.stringify(meta.get('epoch'))}`);
-    }
+    if (!Number.isSafeInteger(epoch) || epoch < 0)
+      fail(`${path} has an invalid epoch ${JSON.stringify(meta.get('epoch'))}`);
     this._epoch = epoch;
     this.stmt = {
       count: db.prepare('SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM leaves').pluck(),
@@ -150,16 +163,26 @@ export class SqliteStore implements LogStore {
       insertHead: db.prepare('INSERT INTO tree_heads(size, root_hash, signature, signed_at) VALUES (?, ?, ?, ?)'),
       heads: db.prepare('SELECT size, root_hash, signature, signed_at FROM tree_heads ORDER BY size'),
       getState: db.prepare('SELECT value FROM state WHERE key = ?').pluck(),
-      putState: db.prepare('INSERT INTO state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+      putState: db.prepare(
+        'INSERT INTO state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+      ),
       putMeta: db.prepare('UPDATE meta SET value = ? WHERE key = ?'),
       rateSince: db.prepare('SELECT counter, hour, count FROM rate_counts WHERE hour >= ?'),
-      ratePut: db.prepare('INSERT INTO rate_counts(counter, hour, count) VALUES (?, ?, ?) ON CONFLICT(counter, hour) DO UPDATE SET count = excluded.count'),
+      ratePut: db.prepare(
+        'INSERT INTO rate_counts(counter, hour, count) VALUES (?, ?, ?) ON CONFLICT(counter, hour) DO UPDATE SET count = excluded.count',
+      ),
       ratePrune: db.prepare('DELETE FROM rate_counts WHERE hour < ?'),
-      chunk: db.prepare('SELECT idx, leaf_hash, leaf FROM leaves WHERE idx >= ? ORDER BY idx LIMIT 8192'),
+      scan: db.prepare('SELECT idx, leaf_hash, leaf FROM leaves WHERE idx >= ? ORDER BY idx LIMIT ?'),
     };
-    this.reader = (level, index) => this.readNode(level, index);
-    const n = this.stmt.count.get() as number;
-    this.edge = CompactRange.load(this.reader, n);
+    this.reader = (level, index) => this.node(level, index);
+    try {
+      this.edge = CompactRange.load(this.reader, int(this.stmt.count.get(), 'leaves count'));
+    } catch (e) {
+      db.close();
+      throw e instanceof StorageError
+        ? new StorageError(`${path}: cannot load the right edge of the tree: ${e.message}`)
+        : e;
+    }
   }
 
   get role(): Role {
@@ -170,11 +193,19 @@ export class SqliteStore implements LogStore {
     return this._epoch;
   }
 
+  /** The durability settings in force on this connection (logged at startup, checked by tests). */
+  durability(): { journalMode: string; synchronous: number } {
+    return {
+      journalMode: text(this.db.pragma('journal_mode', { simple: true }), 'journal_mode'),
+      synchronous: int(this.db.pragma('synchronous', { simple: true }), 'synchronous'),
+    };
+  }
+
   size(): number {
     return this.edge.size;
   }
 
-  edgeRoot(): Hash {
+  root(): Hash {
     return this.edge.root();
   }
 
@@ -197,27 +228,42 @@ export class SqliteStore implements LogStore {
   }
 
   leafIndex(leafHash: Hash): number | undefined {
-    return this.stmt.byHash.get(leafHash) as number | undefined;
+    const idx: unknown = this.stmt.byHash.get(leafHash);
+    return idx === undefined ? undefined : int(idx, 'index leaves_by_hash');
   }
 
   getLeaves(start: number, end: number): Uint8Array[] {
-    if (end > this.edge.size) throw new StorageError(`leaves [${start}, ${end}) beyond stored size ${this.edge.size}`);
-    return this.stmt.range.all(start, end) as Uint8Array[];
+    this.checkSize(end);
+    const rows = this.stmt.range.all(start, end).map((r, i) => blob(r, `leaves table: leaf ${start + i}`));
+    if (rows.length !== end - start)
+      throw new StorageError(`leaves table: ${rows.length} rows stored for [${start}, ${end})`);
+    return rows;
+  }
+
+  leafHashes(start: number, end: number): Hash[] {
+    this.checkSize(end);
+    const rows = this.stmt.leafHashRange.all(start, end).map((r, i) => storedHash(r, 0, start + i));
+    if (rows.length !== end - start)
+      throw new StorageError(`leaves table: ${rows.length} leaf hashes stored for [${start}, ${end})`);
+    return rows;
   }
 
   /**
    * A complete subtree's hash. Hashes of levels >= NODE_CACHE_MIN_LEVEL are
    * kept in memory once read (a complete subtree never changes), so a proof
-   * reads at most that many levels from SQLite; the cache is bounded.
+   * reads at most that many levels from SQLite.
    */
-  readNode(level: number, index: number): Hash {
+  node(level: number, index: number): Hash {
     const cacheable = level >= NODE_CACHE_MIN_LEVEL;
     if (cacheable) {
       const hit = this.nodeCache.get(level, index);
       if (hit) return hit;
     }
-    const h = level <= 1 ? this.fromLeafBlock(level, index) : this.maybeNode(level, index);
-    if (!h) throw new StorageError(`missing subtree hash at level ${level}, index ${index}`);
+    const h = level <= 1 ? this.fromLeafBlock(level, index) : this.storedNode(level, index);
+    if (!h)
+      throw new StorageError(
+        `${level <= 1 ? 'leaves table: missing leaf hash' : 'nodes table: missing subtree hash'} at level ${level}, index ${index}`,
+      );
     if (cacheable) this.nodeCache.set(level, index, h);
     return h;
   }
@@ -232,7 +278,10 @@ export class SqliteStore implements LogStore {
     const first = level === 0 ? index : 2 * index;
     const start = first - (first % 4);
     if (this.leafBlock?.start !== start || this.leafBlock.hashes.length < 4) {
-      this.leafBlock = { start, hashes: this.stmt.leafHashRange.all(start, start + 4) as Hash[] };
+      this.leafBlock = {
+        start,
+        hashes: this.stmt.leafHashRange.all(start, start + 4).map((r, i) => storedHash(r, 0, start + i)),
+      };
     }
     const b = this.leafBlock.hashes;
     const at = first - start;
@@ -240,15 +289,9 @@ export class SqliteStore implements LogStore {
     return b[at] && b[at + 1] ? nodeHash(b[at], b[at + 1]) : undefined;
   }
 
-  maybeNode(level: number, index: number): Hash | undefined {
-    if (level === 1) {
-      const l = this.maybeNode(0, 2 * index);
-      const r = l && this.maybeNode(0, 2 * index + 1);
-      return r && nodeHash(l!, r);
-    }
-    const h = (level === 0 ? this.stmt.leafHash.get(index) : this.stmt.node.get(level, index)) as Buffer | undefined;
-    if (h && h.length !== 32) throw new StorageError(`corrupt subtree hash at level ${level}, index ${index}`);
-    return h as unknown as Hash | undefined;
+  storedNode(level: number, index: number): Hash | undefined {
+    const h: unknown = this.stmt.node.get(level, index);
+    return h === undefined ? undefined : storedHash(h, level, index);
   }
 
   rootAt(size: number): Hash {
@@ -271,27 +314,39 @@ export class SqliteStore implements LogStore {
   }
 
   latestTreeHead(): StoredTreeHead | undefined {
-    const r = this.stmt.latest.get() as HeadRow | undefined;
-    return r && rowToHead(r);
+    const r: unknown = this.stmt.latest.get();
+    return r === undefined ? undefined : rowToHead(r);
   }
 
   storeTreeHead(sth: SignedTreeHead, signedAt: number): void {
-    this.db.transaction(() => {
-      const latest = this.latestTreeHead();
-      if (latest) {
-        if (sth.size < latest.size) throw new StorageError(`refusing to store tree head of size ${sth.size}, smaller than stored ${latest.size}`);
-        if (sth.size === latest.size) {
-          if (!bytesEqual(sth.rootHash, latest.rootHash)) throw new StorageError(`refusing to store a second root for size ${sth.size}`);
-          return;
-        }
+    this.db.transaction(() => this.insertHead(sth, signedAt))();
+  }
+
+  private insertHead(sth: SignedTreeHead, signedAt: number): void {
+    const latest = this.latestTreeHead();
+    if (latest) {
+      if (sth.size < latest.size)
+        throw new StorageError(`refusing to store tree head of size ${sth.size}, smaller than stored ${latest.size}`);
+      if (sth.size === latest.size) {
+        if (!bytesEqual(sth.rootHash, latest.rootHash))
+          throw new StorageError(`refusing to store a second root for size ${sth.size}`);
+        return;
       }
-      if (sth.size > this.edge.size) throw new StorageError(`refusing to store tree head of size ${sth.size} beyond stored leaves (${this.edge.size})`);
-      this.stmt.insertHead.run(sth.size, sth.rootHash, sth.signature, signedAt);
-    })();
+    }
+    if (sth.size > this.edge.size)
+      throw new StorageError(
+        `refusing to store tree head of size ${sth.size} beyond stored leaves (${this.edge.size})`,
+      );
+    this.stmt.insertHead.run(sth.size, sth.rootHash, sth.signature, signedAt);
+  }
+
+  *treeHeads(): Iterable<StoredTreeHead> {
+    for (const r of this.stmt.heads.all()) yield rowToHead(r);
   }
 
   getState(key: string): string | undefined {
-    return this.stmt.getState.get(key) as string | undefined;
+    const v: unknown = this.stmt.getState.get(key);
+    return v === undefined ? undefined : text(v, `state.${key}`);
   }
 
   setState(values: Record<string, string>): void {
@@ -301,7 +356,11 @@ export class SqliteStore implements LogStore {
   }
 
   rateCounts(sinceHour: number): RateCount[] {
-    return this.stmt.rateSince.all(sinceHour) as RateCount[];
+    return this.stmt.rateSince.all(sinceHour).map(r => ({
+      counter: text(field(r, 'counter'), 'rate_counts'),
+      hour: int(field(r, 'hour'), 'rate_counts'),
+      count: int(field(r, 'count'), 'rate_counts'),
+    }));
   }
 
   saveRateCounts(rows: readonly RateCount[], pruneBeforeHour: number): void {
@@ -317,10 +376,11 @@ export class SqliteStore implements LogStore {
     this._epoch = epoch;
   }
 
-  promote(epoch: number): void {
+  promote(first: SignedTreeHead, signedAt: number, epoch: number): void {
     if (this._role !== 'secondary') throw new StorageError('only a secondary can be promoted');
     if (epoch <= this._epoch) throw new StorageError(`promotion epoch ${epoch} must exceed ${this._epoch}`);
     this.db.transaction(() => {
+      this.insertHead(first, signedAt);
       this.stmt.putMeta.run('primary', 'role');
       this.stmt.putMeta.run(String(epoch), 'epoch');
     })();
@@ -328,61 +388,89 @@ export class SqliteStore implements LogStore {
     this._epoch = epoch;
   }
 
-  *treeHeads(): Iterable<StoredTreeHead> {
-    for (const r of this.stmt.heads.all() as HeadRow[]) yield rowToHead(r);
+  scanLeaves(from: number, limit: number): ScannedLeaf[] {
+    return this.stmt.scan.all(from, limit).map(r => {
+      const index = int(field(r, 'idx'), 'leaves table: idx');
+      return {
+        index,
+        leaf: blob(field(r, 'leaf'), `leaves table: leaf ${index}`),
+        leafHash: storedHash(field(r, 'leaf_hash'), 0, index),
+      };
+    });
   }
 
-  /** Pages through the table (no open cursor, so callers may run other queries meanwhile). */
-  *iterateLeaves(): Iterable<{ index: number; leaf: Uint8Array; leafHash: Hash }> {
-    let from = 0;
-    for (;;) {
-      const rows = this.stmt.chunk.all(from) as { idx: number; leaf_hash: Buffer; leaf: Buffer }[];
-      if (rows.length === 0) return;
-      for (const r of rows) yield { index: r.idx, leaf: r.leaf, leafHash: r.leaf_hash as unknown as Hash };
-      from = rows[rows.length - 1].idx + 1;
-    }
+  /** SQLite's own check of the file (B-trees, pages, indexes): "ok" or the problems it names. */
+  integrityCheck(quick = false): string[] {
+    const rows: unknown = this.db.pragma(quick ? 'quick_check' : 'integrity_check', { simple: false });
+    return Array.isArray(rows)
+      ? rows.map((r: unknown) =>
+          typeof r === 'object' && r !== null ? text(Object.values(r)[0], 'integrity_check') : String(r),
+        )
+      : [String(rows)];
+  }
+
+  /** An online, consistent copy of the database (SQLite's backup API). */
+  backup(destination: string, progress?: (done: number, total: number) => void): Promise<void> {
+    return this.db
+      .backup(destination, {
+        progress: p => {
+          progress?.(p.totalPages - p.remainingPages, p.totalPages);
+          return 1024; // pages per step: the event loop runs between steps
+        },
+      })
+      .then(() => undefined);
   }
 
   close(): void {
     if (this.db.open) this.db.close();
   }
-
-  /** For tests and fsck demonstrations only: raw access to the database. */
-  rawDatabase(): Database.Database {
-    return this.db;
-  }
-
-  describe(): string {
-    return `${this.path} (${this.role}, log key ${this.logPublicKeyHex}, ${this.size()} leaves, edge root ${toHex(this.edgeRoot())})`;
-  }
 }
 
-/** Forward migrations, one transaction each; downgrades are refused above. */
-function migrate(db: Database.Database, from: number): void {
-  const steps: Record<number, string> = {
-    // 1 -> 2: promotion epoch and the node state table.
-    1: `CREATE TABLE state(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-        INSERT INTO meta(key, value) VALUES ('epoch', '0');`,
-    // 2 -> 3: rate-limit counters.
-    2: `CREATE TABLE rate_counts(counter TEXT NOT NULL, hour INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY(counter, hour)) WITHOUT ROWID;`,
-    // 3 -> 4: level-1 subtree hashes are computed from the leaf hashes, no longer stored.
-    3: `DELETE FROM nodes WHERE level = 1;`,
+// What SQLite returns is checked, not assumed: a damaged row (wrong type or
+// length) becomes a StorageError that names where it is.
+
+function int(v: unknown, where: string): number {
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
+  if (typeof v === 'bigint') return Number(v);
+  throw new StorageError(`${where}: expected an integer, found ${typeof v}`);
+}
+
+function text(v: unknown, where: string): string {
+  if (typeof v === 'string') return v;
+  throw new StorageError(`${where}: expected text, found ${typeof v}`);
+}
+
+function blob(v: unknown, where: string): Buffer {
+  if (Buffer.isBuffer(v)) return v;
+  throw new StorageError(`${where}: expected a blob, found ${v === null ? 'NULL' : typeof v}`);
+}
+
+function field(row: unknown, name: string): unknown {
+  if (typeof row !== 'object' || row === null || !(name in row)) throw new StorageError(`a row without column ${name}`);
+  const v: unknown = Reflect.get(row, name);
+  return v;
+}
+
+/** A stored hash must be a 32-byte blob; anything else is damage, named by where it is. */
+function storedHash(v: unknown, level: number, index: number): Hash {
+  const where =
+    level === 0
+      ? `leaves table: leaf hash of leaf ${index}`
+      : `nodes table: subtree hash at level ${level}, index ${index}`;
+  const b = blob(v, where);
+  if (b.length !== 32) throw new StorageError(`${where} is ${b.length} bytes, not 32`);
+  return asHash(b);
+}
+
+function rowToHead(r: unknown): StoredTreeHead {
+  const size = int(field(r, 'size'), 'tree_heads: size');
+  const signature = blob(field(r, 'signature'), `tree_heads: signature of size ${size}`);
+  if (signature.length !== 64)
+    throw new StorageError(`tree_heads: signature of size ${size} is ${signature.length} bytes`);
+  return {
+    size,
+    rootHash: storedHash(field(r, 'root_hash'), -1, size),
+    signature: asSignature(signature),
+    signedAt: int(field(r, 'signed_at'), 'tree_heads: signed_at'),
   };
-  for (let v = from; v < FORMAT_VERSION; v++) {
-    db.transaction(() => {
-      db.exec(steps[v]);
-      db.prepare("UPDATE meta SET value = ? WHERE key = 'format_version'").run(String(v + 1));
-    })();
-  }
-}
-
-interface HeadRow {
-  size: number;
-  root_hash: Buffer;
-  signature: Buffer;
-  signed_at: number;
-}
-
-function rowToHead(r: HeadRow): StoredTreeHead {
-  return { size: r.size, rootHash: r.root_hash as unknown as Hash, signature: r.signature as unknown as Signature, signedAt: r.signed_at };
 }

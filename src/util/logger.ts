@@ -5,18 +5,15 @@ import { appendFileSync } from 'node:fs';
 export const LEVELS = ['debug', 'info', 'warning', 'error'] as const;
 export type Level = (typeof LEVELS)[number];
 
-export function parseLevel(s: string): Level {
-  const l = s.toLowerCase() === 'warn' ? 'warning' : s.toLowerCase() === 'fatal' ? 'error' : s.toLowerCase();
-  if (!(LEVELS as readonly string[]).includes(l)) throw new Error(`invalid log level ${JSON.stringify(s)} (want debug, info, warning or error)`);
-  return l as Level;
-}
-
 /** Where lines go: stderr (default), a file path (appended), or a function (tests). */
 export type Sink = string | ((line: string) => void);
 
 export class Logger {
   private min: number;
-  constructor(level: Level = 'info', private readonly sink?: Sink) {
+  constructor(
+    level: Level = 'info',
+    private readonly sink?: Sink,
+  ) {
     this.min = LEVELS.indexOf(level);
   }
 
@@ -34,14 +31,23 @@ export class Logger {
   private write(level: Level, msg: string, fields?: Record<string, unknown>): void {
     if (!this.enabled(level)) return;
     let s = `${new Date().toISOString()} ${level.toUpperCase()} ${msg}`;
-    if (fields) for (const [k, v] of Object.entries(fields)) s += ` ${k}=${typeof v === 'string' && !/\s/.test(v) ? v : JSON.stringify(typeof v === 'bigint' ? v.toString() : v)}`;
+    if (fields)
+      for (const [k, v] of Object.entries(fields))
+        s += ` ${k}=${typeof v === 'string' && !/\s/.test(v) ? v : JSON.stringify(typeof v === 'bigint' ? v.toString() : v)}`;
     if (typeof this.sink === 'function') this.sink(s);
     else if (this.sink) appendFileSync(this.sink, s + '\n');
     else process.stderr.write(s + '\n');
   }
-  debug(msg: string, f?: Record<string, unknown>): void { this.write('debug', msg, f); }
-  info(msg: string, f?: Record<string, unknown>): void { this.write('info', msg, f); }
-  warning(msg: string, f?: Record<string, unknown>): void { this.write('warning', msg, f); }
-  error(msg: string, f?: Record<string, unknown>): void { this.write('error', msg, f); }
+  debug(msg: string, f?: Record<string, unknown>): void {
+    this.write('debug', msg, f);
+  }
+  info(msg: string, f?: Record<string, unknown>): void {
+    this.write('info', msg, f);
+  }
+  warning(msg: string, f?: Record<string, unknown>): void {
+    this.write('warning', msg, f);
+  }
+  error(msg: string, f?: Record<string, unknown>): void {
+    this.write('error', msg, f);
+  }
 }
-

@@ -15,18 +15,18 @@
 // arrive.
 //
 // Mutable state, on the event loop: heads (recent heads and their
-// cosignatures), per-worker memory/status. memory is persisted in the store
-// (state "witness_state") after each change.
+// cosignatures), per-worker memory/status. memory is persisted (the
+// witnesses state cell) after each change.
 import type { Cosignature, CosignedTreeHead, SignedTreeHead } from '../sigsum/treehead.js';
 import { quorumSatisfied, quorumTrivial, type Policy } from '../sigsum/policy.js';
 import { bytesEqual, toHex, type PublicKey } from '../sigsum/types.js';
-import type { LogStore } from '../storage/store.js';
+import type { StateCell, TreeReader } from '../storage/ports.js';
+import type { WitnessMemory } from '../storage/state.js';
+import { Condition } from '../util/condition.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import { WitnessClient, WitnessError, type WitnessMemory } from './witness-client.js';
-import type { Metrics } from '../metrics/metrics.js';
-
-export const WITNESS_STATE_KEY = 'witness_state';
+import type { WitnessEvents } from '../metrics/events.js';
+import { WitnessClient, WitnessError } from './witness-client.js';
 
 export interface CosignerOptions {
   policy: Policy;
@@ -34,9 +34,13 @@ export interface CosignerOptions {
   gate: boolean;
   timeoutMs: number;
   maxFutureSkewMs?: number;
+  /** Aborts requests in flight (shutdown). */
+  signal?: AbortSignal;
+  tree: Pick<TreeReader, 'consistencyProof'>;
+  memory: StateCell<Record<string, WitnessMemory>>;
   clock: Clock;
   logger: Logger;
-  metrics?: Metrics;
+  events: WitnessEvents;
 }
 
 export interface WitnessStatus {
@@ -53,10 +57,10 @@ interface Worker {
   client: WitnessClient;
   memory: WitnessMemory;
   status: WitnessStatus;
+  failing: Condition;
   pending?: SignedTreeHead;
   inflight?: SignedTreeHead;
   running?: Promise<void>;
-  failureKind?: string;
 }
 
 interface HeadEntry {
@@ -74,13 +78,12 @@ export class Cosigner {
   private stopped = false;
   readonly gate: boolean;
 
+  /** Makes a head public; called with a new head or with more cosignatures for the same one (set by attach()). */
+  private publish: (cth: CosignedTreeHead) => void = () => {};
+
   constructor(
     logKey: PublicKey,
-    private readonly store: LogStore,
     private readonly opts: CosignerOptions,
-    /** Makes a head public; called with a new head or with more cosignatures for the same one. */
-    private readonly publish: (cth: CosignedTreeHead) => void,
-    current?: CosignedTreeHead,
   ) {
     this.gate = opts.gate && !quorumTrivial(opts.policy.quorum);
     const saved = this.loadMemory();
@@ -89,25 +92,45 @@ export class Cosigner {
       .map(w => {
         const memory = saved[w.keyHash] ?? { size: 0, timestamp: 0n };
         return {
-          client: new WitnessClient({ name: w.name, publicKey: w.publicKey, keyHash: w.keyHash, url: w.url! }, logKey, store, {
-            timeoutMs: opts.timeoutMs,
-            maxFutureSkewMs: opts.maxFutureSkewMs ?? 5 * 60_000,
-            clock: opts.clock,
-          }),
+          client: new WitnessClient(
+            { name: w.name, publicKey: w.publicKey, keyHash: w.keyHash, url: w.url! },
+            logKey,
+            opts.tree,
+            {
+              timeoutMs: opts.timeoutMs,
+              maxFutureSkewMs: opts.maxFutureSkewMs ?? 5 * 60_000,
+              signal: opts.signal,
+              clock: opts.clock,
+            },
+          ),
           memory,
           status: { name: w.name, url: w.url!, keyHash: w.keyHash, cosignedSize: memory.size, ok: undefined },
+          failing: new Condition(opts.logger, 'witness failing', 'warning', { witness: w.name, url: w.url }),
         };
       });
     if (this.gate) {
       const all = new Set(this.workers.map(w => w.status.keyHash));
       if (!quorumSatisfied(opts.policy.quorum, all)) {
-        throw new Error(`the policy's quorum "${opts.policy.quorumName}" cannot be met by the witnesses that have a URL; no tree head could ever be published (add URLs, or publish without a quorum)`);
+        throw new Error(
+          `the policy's quorum "${opts.policy.quorumName}" cannot be met by the witnesses that have a URL; no tree head could ever be published (add URLs, or publish without a quorum)`,
+        );
       }
     }
-    if (current) {
-      this.published = current;
-      this.heads.set(current.size, { sth: current, cosigs: new Map(current.cosignatures.map(c => [toHex(c.keyHash), c])) });
-    }
+  }
+
+  /** Connects the Cosigner to the log that publishes, with the head published now. */
+  attach(publish: (cth: CosignedTreeHead) => void, current: CosignedTreeHead): void {
+    this.publish = publish;
+    this.published = current;
+    this.heads.set(current.size, {
+      sth: current,
+      cosigs: new Map(current.cosignatures.map(c => [toHex(c.keyHash), c])),
+    });
+  }
+
+  /** Key hashes (hex) of the policy's witnesses. */
+  witnessKeyHashes(): Set<string> {
+    return new Set(this.opts.policy.witnesses.map(w => w.keyHash));
   }
 
   statuses(): readonly WitnessStatus[] {
@@ -141,20 +164,19 @@ export class Cosigner {
       const label = w.status.url.replace(/^https?:\/\//, '');
       try {
         const cosig = await w.client.cosign(sth, w.memory);
-        this.opts.metrics?.witnessRequests.inc({ witness: label, status: '200', retried: String(w.client.lastRetried) });
-        this.opts.metrics?.witnessLatency.observe({ witness: label }, (performance.now() - started) / 1000);
+        this.opts.events.witnessRequest(label, '200', w.client.lastRetried, (performance.now() - started) / 1000);
         w.status.cosignedSize = w.memory.size;
         this.saveMemory();
         this.succeeded(w);
         this.add(sth, w.status.keyHash, cosig);
       } catch (e) {
         const status = e instanceof WitnessError && e.status !== undefined ? String(e.status) : 'other';
-        this.opts.metrics?.witnessRequests.inc({ witness: label, status, retried: String(w.client.lastRetried) });
+        this.opts.events.witnessRequest(label, status, w.client.lastRetried);
         if (w.memory.size !== w.status.cosignedSize) {
           w.status.cosignedSize = w.memory.size; // a 409 told us the witness's size
           this.saveMemory();
         }
-        this.failed(w, e as Error);
+        this.failed(w, e instanceof Error ? e : new Error(String(e)));
       } finally {
         w.inflight = undefined;
       }
@@ -163,21 +185,23 @@ export class Cosigner {
   }
 
   private succeeded(w: Worker): void {
-    if (w.status.ok === false) this.opts.logger.info('witness cosigning again', { witness: w.status.name, url: w.status.url, size: w.memory.size });
-    else if (w.status.ok === undefined) this.opts.logger.info('witness cosigned', { witness: w.status.name, size: w.memory.size });
+    if (w.status.ok === undefined)
+      this.opts.logger.info('witness cosigned', { witness: w.status.name, size: w.memory.size });
+    w.failing.clear('witness cosigning again', { size: w.memory.size });
     w.status.ok = true;
     w.status.error = undefined;
     w.status.lastSuccess = this.opts.clock.now();
-    w.failureKind = undefined;
   }
 
   private failed(w: Worker, e: Error): void {
-    const kind = e instanceof WitnessError ? `${e.status ?? 'network'}:${e.alarming}:${e.status === undefined ? '' : e.message.slice(0, 40)}` : 'internal';
-    const fields = { witness: w.status.name, url: w.status.url, error: e.message };
-    if (e instanceof WitnessError && e.alarming) this.opts.logger.error('witness has seen a larger tree than this log signed', fields);
-    else if (kind !== w.failureKind) this.opts.logger.warning(w.status.ok === false ? 'witness failing differently' : 'witness failing', fields);
-    else this.opts.logger.debug('witness still failing', fields);
-    w.failureKind = kind;
+    if (e instanceof WitnessError && e.alarming && w.failing.message !== e.message) {
+      this.opts.logger.error('witness has seen a larger tree than this log signed', {
+        witness: w.status.name,
+        url: w.status.url,
+        error: e.message,
+      });
+    }
+    w.failing.set(e instanceof WitnessError ? e.kind : 'internal', e.message);
     w.status.ok = false;
     w.status.error = e.message;
   }
@@ -186,10 +210,16 @@ export class Cosigner {
     const entry = this.heads.get(sth.size);
     if (!entry || !bytesEqual(entry.sth.rootHash, sth.rootHash)) return; // superseded meanwhile
     entry.cosigs.set(keyHash, cosig);
-    if (!entry.quorumReached && !quorumTrivial(this.opts.policy.quorum) && quorumSatisfied(this.opts.policy.quorum, new Set(entry.cosigs.keys()))) {
+    if (
+      !entry.quorumReached &&
+      !quorumTrivial(this.opts.policy.quorum) &&
+      quorumSatisfied(this.opts.policy.quorum, new Set(entry.cosigs.keys()))
+    ) {
       entry.quorumReached = true;
-      this.opts.metrics?.witnessQuorum.inc({ status: 'true' });
-      if (entry.offeredAt !== undefined) this.opts.metrics?.witnessQuorumLatency.observe((performance.now() - entry.offeredAt) / 1000);
+      this.opts.events.witnessQuorum(
+        true,
+        entry.offeredAt === undefined ? undefined : (performance.now() - entry.offeredAt) / 1000,
+      );
     }
     if (this.published && sth.size < this.published.size) return;
     if (!this.gate) {
@@ -217,18 +247,16 @@ export class Cosigner {
     }
     for (const [size, e] of this.heads) {
       if (!keep.has(size) || (this.published && size < this.published.size)) {
-        if (e.offeredAt !== undefined && !e.quorumReached && !quorumTrivial(this.opts.policy.quorum)) this.opts.metrics?.witnessQuorum.inc({ status: 'false' });
+        if (e.offeredAt !== undefined && !e.quorumReached && !quorumTrivial(this.opts.policy.quorum))
+          this.opts.events.witnessQuorum(false);
         this.heads.delete(size);
       }
     }
   }
 
   private loadMemory(): Record<string, WitnessMemory> {
-    const text = this.store.getState(WITNESS_STATE_KEY);
-    if (!text) return {};
     try {
-      const raw = JSON.parse(text) as Record<string, { size: number; timestamp: string }>;
-      return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, { size: v.size, timestamp: BigInt(v.timestamp) }]));
+      return this.opts.memory.get() ?? {};
     } catch {
       this.opts.logger.warning('ignoring unreadable stored witness state');
       return {};
@@ -236,14 +264,14 @@ export class Cosigner {
   }
 
   private saveMemory(): void {
-    const out: Record<string, { size: number; timestamp: string }> = {};
-    for (const w of this.workers) out[w.status.keyHash] = { size: w.memory.size, timestamp: String(w.memory.timestamp) };
-    this.store.setState({ [WITNESS_STATE_KEY]: JSON.stringify(out) });
+    const out: Record<string, WitnessMemory> = {};
+    for (const w of this.workers) out[w.status.keyHash] = { ...w.memory };
+    this.opts.memory.set(out);
   }
 
   /** Stops asking; waits for requests in flight (each bounded by the witness timeout). */
   async stop(): Promise<void> {
     this.stopped = true;
-    await Promise.all(this.workers.map(w => w.running));
+    await Promise.all(this.workers.map(w => w.running).filter(r => r !== undefined));
   }
 }

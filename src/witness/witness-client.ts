@@ -7,12 +7,21 @@
 // witness's previous one). The witness's size and last timestamp are kept by
 // the caller (persisted), so a restart costs no 409 round trip.
 import { verifyCosignature, type Cosignature, type SignedTreeHead } from '../sigsum/treehead.js';
-import { checkpointNote, findCosignature, formatAddCheckpoint, parseCosignatureLines, parseTlogSize, TLOG_SIZE_CONTENT_TYPE } from '../sigsum/witness-protocol.js';
+import {
+  checkpointNote,
+  findCosignature,
+  formatAddCheckpoint,
+  parseCosignatureLines,
+  parseTlogSize,
+  TLOG_SIZE_CONTENT_TYPE,
+} from '../sigsum/witness-protocol.js';
 import { asHash, type PublicKey } from '../sigsum/types.js';
 import { sha256 } from '../sigsum/crypto.js';
-import type { LogStore } from '../storage/store.js';
+import type { TreeReader } from '../storage/ports.js';
+import type { WitnessMemory } from '../storage/state.js';
 import type { Clock } from '../util/clock.js';
-import { fetchText, joinUrl, PeerError, type PeerResponse } from '../net/fetch-text.js';
+import { joinUrl, PeerError, peerRequest, type PeerResponse } from '../net/http-client.js';
+import { errorMessage } from '../util/errors.js';
 
 export interface WitnessConfig {
   name: string;
@@ -21,16 +30,12 @@ export interface WitnessConfig {
   url: string;
 }
 
-/** What the log remembers of a witness: the size it has cosigned and its last cosignature time (seconds). */
-export interface WitnessMemory {
-  size: number;
-  timestamp: bigint;
-}
-
 export class WitnessError extends Error {
   constructor(
+    /** The kind of failure, stable across retries (one log line per change of kind). */
+    readonly kind: string,
     message: string,
-    /** HTTP status if the witness answered; "kind" of failure for change-only logging. */
+    /** HTTP status if the witness answered. */
     readonly status?: number,
     /** The witness has cosigned a larger tree than this head: a rollback or a fork. */
     readonly alarming = false,
@@ -41,6 +46,8 @@ export class WitnessError extends Error {
 
 export interface WitnessClientOptions {
   timeoutMs: number;
+  /** Aborts requests in flight (shutdown). */
+  signal?: AbortSignal;
   /** Largest accepted distance of a cosignature timestamp into the future (ms). */
   maxFutureSkewMs: number;
   clock: Clock;
@@ -53,7 +60,7 @@ export class WitnessClient {
   constructor(
     readonly cfg: WitnessConfig,
     private readonly logKey: PublicKey,
-    private readonly store: LogStore,
+    private readonly tree: Pick<TreeReader, 'consistencyProof'>,
     private readonly opts: WitnessClientOptions,
   ) {}
 
@@ -66,30 +73,55 @@ export class WitnessClient {
     let r = await this.send(sth, memory.size);
     if (r.status === 409) {
       this.lastRetried = true;
-      const media = (r.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
+      const media = (r.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
       const size = parseTlogSize(r.text);
-      if (media !== TLOG_SIZE_CONTENT_TYPE || size === undefined) throw new WitnessError('HTTP 409 without a text/x.tlog.size body', 409);
+      if (media !== TLOG_SIZE_CONTENT_TYPE || size === undefined)
+        throw new WitnessError('409-unparsed', 'HTTP 409 without a text/x.tlog.size body', 409);
       memory.size = size;
       r = await this.send(sth, size);
-      if (r.status === 409) throw new WitnessError(`HTTP 409 again after resyncing to size ${size} (the witness's state keeps changing)`, 409);
+      if (r.status === 409)
+        throw new WitnessError(
+          '409-again',
+          `HTTP 409 again after resyncing to size ${size} (the witness's state keeps changing)`,
+          409,
+        );
     }
-    if (r.status !== 200) throw new WitnessError(`HTTP ${r.status}${r.text ? ` ${JSON.stringify(r.text.split('\n')[0].slice(0, 200))}` : ''}`, r.status);
+    if (r.status !== 200)
+      throw new WitnessError(
+        `http-${r.status}`,
+        `HTTP ${r.status}${r.text ? ` ${JSON.stringify(r.text.split('\n')[0].slice(0, 200))}` : ''}`,
+        r.status,
+      );
     let lines;
     try {
       lines = parseCosignatureLines(r.text);
     } catch (e) {
-      throw new WitnessError(`malformed answer: ${(e as Error).message}`, 200);
+      throw new WitnessError('malformed', `malformed answer: ${errorMessage(e)}`, 200);
     }
     const found = findCosignature(lines, this.cfg.publicKey);
-    if (!found) throw new WitnessError('no cosignature for the witness key in the answer', 200);
-    const cosig: Cosignature = { keyHash: asHash(sha256(this.cfg.publicKey)), timestamp: found.timestamp, signature: found.signature };
-    if (!verifyCosignature(this.cfg.publicKey, this.logKey, sth, cosig)) throw new WitnessError('invalid cosignature', 200);
+    if (!found) throw new WitnessError('no-cosignature', 'no cosignature for the witness key in the answer', 200);
+    const cosig: Cosignature = {
+      keyHash: asHash(sha256(this.cfg.publicKey)),
+      timestamp: found.timestamp,
+      signature: found.signature,
+    };
+    if (!verifyCosignature(this.cfg.publicKey, this.logKey, sth, cosig))
+      throw new WitnessError('invalid-cosignature', 'invalid cosignature', 200);
     const nowSeconds = BigInt(Math.floor(this.opts.clock.now() / 1000));
-    if (cosig.timestamp === 0n) throw new WitnessError('cosignature timestamp is 0', 200);
+    if (cosig.timestamp === 0n) throw new WitnessError('timestamp-zero', 'cosignature timestamp is 0', 200);
     if (cosig.timestamp > nowSeconds + BigInt(Math.ceil(this.opts.maxFutureSkewMs / 1000))) {
-      throw new WitnessError(`cosignature timestamp ${cosig.timestamp} is in the future (now ${nowSeconds})`, 200);
+      throw new WitnessError(
+        'timestamp-future',
+        `cosignature timestamp ${cosig.timestamp} is in the future (now ${nowSeconds})`,
+        200,
+      );
     }
-    if (cosig.timestamp < memory.timestamp) throw new WitnessError(`cosignature timestamp ${cosig.timestamp} is older than this witness's previous one (${memory.timestamp})`, 200);
+    if (cosig.timestamp < memory.timestamp)
+      throw new WitnessError(
+        'timestamp-older',
+        `cosignature timestamp ${cosig.timestamp} is older than this witness's previous one (${memory.timestamp})`,
+        200,
+      );
     memory.size = sth.size;
     memory.timestamp = cosig.timestamp;
     return cosig;
@@ -97,14 +129,30 @@ export class WitnessClient {
 
   private async send(sth: SignedTreeHead, oldSize: number): Promise<PeerResponse> {
     if (oldSize > sth.size) {
-      throw new WitnessError(`the witness has cosigned a tree of size ${oldSize}, larger than this log's tree head (${sth.size}): the log was rolled back or forked`, undefined, true);
+      throw new WitnessError(
+        'witness-ahead',
+        `the witness has cosigned a tree of size ${oldSize}, larger than this log's tree head (${sth.size}): the log was rolled back or forked`,
+        undefined,
+        true,
+      );
     }
-    const proof = oldSize > 0 && oldSize < sth.size ? this.store.consistencyProof(oldSize, sth.size) : [];
+    const proof = oldSize > 0 && oldSize < sth.size ? this.tree.consistencyProof(oldSize, sth.size) : [];
     const body = formatAddCheckpoint(oldSize, proof, checkpointNote(this.logKey, sth));
     try {
-      return await fetchText(joinUrl(this.cfg.url, 'add-checkpoint'), { method: 'POST', body, timeoutMs: this.opts.timeoutMs, maxBytes: 1 << 16, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+      return await peerRequest(joinUrl(this.cfg.url, 'add-checkpoint'), {
+        method: 'POST',
+        body,
+        timeoutMs: this.opts.timeoutMs,
+        maxBytes: 1 << 16,
+        signal: this.opts.signal,
+        headers: { 'content-type': 'text/plain; charset=utf-8' },
+      });
     } catch (e) {
-      if (e instanceof PeerError) throw new WitnessError(e.message.replace(/^\S+: /, ''));
+      if (e instanceof PeerError)
+        throw new WitnessError(
+          /no complete answer/.test(e.message) ? 'timeout' : 'network',
+          e.message.replace(/^\S+: /, ''),
+        );
       throw e;
     }
   }

@@ -20,11 +20,24 @@ export class Load {
     const started = performance.now();
     return new Promise((resolve, reject) => {
       const req = http.request(
-        { host: u.hostname, port: u.port, path: u.pathname, method, agent: this.agent, headers: body === undefined ? {} : { 'content-length': Buffer.byteLength(body) } },
+        {
+          host: u.hostname,
+          port: u.port,
+          path: u.pathname,
+          method,
+          agent: this.agent,
+          headers: body === undefined ? {} : { 'content-length': Buffer.byteLength(body) },
+        },
         res => {
           const chunks: Buffer[] = [];
           res.on('data', c => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - started }));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              body: Buffer.concat(chunks).toString('utf8'),
+              ms: performance.now() - started,
+            }),
+          );
           res.on('error', reject);
         },
       );
@@ -55,7 +68,11 @@ export async function closedLoop<T>(items: T[], conc: number, fn: (x: T, i: numb
 }
 
 /** Requests per second for `seconds`, `conc` in flight, with per-request latencies. */
-export async function hammer(conc: number, seconds: number, one: () => Promise<Reply>): Promise<{ rate: number; latencies: number[]; errors: number }> {
+export async function hammer(
+  conc: number,
+  seconds: number,
+  one: () => Promise<Reply>,
+): Promise<{ rate: number; latencies: number[]; errors: number }> {
   const latencies: number[] = [];
   let errors = 0;
   const until = performance.now() + seconds * 1000;

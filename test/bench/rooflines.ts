@@ -23,7 +23,9 @@ export function sqliteRoofline(path: string, rows = 200_000): number {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
-  db.exec('CREATE TABLE t(idx INTEGER PRIMARY KEY, h BLOB NOT NULL, leaf BLOB NOT NULL); CREATE UNIQUE INDEX th ON t(h);');
+  db.exec(
+    'CREATE TABLE t(idx INTEGER PRIMARY KEY, h BLOB NOT NULL, leaf BLOB NOT NULL); CREATE UNIQUE INDEX th ON t(h);',
+  );
   const ins = db.prepare('INSERT INTO t(idx, h, leaf) VALUES (?, ?, ?)');
   const leaf = Buffer.alloc(128);
   const h = Buffer.alloc(32);

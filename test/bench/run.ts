@@ -16,7 +16,7 @@ import { formatPrivateKey, formatPublicKey } from '../../src/sigsum/keyfile.js';
 import { parseSignedTreeHead } from '../../src/sigsum/treehead.js';
 import { DB_FILE, openSqliteStore } from '../../src/storage/sqlite.js';
 import { toHex } from '../../src/sigsum/types.js';
-import { toolsDir } from '../helpers/tools.js';
+import { toolsDir } from '../support/tools.js';
 import { buildLog } from './build-db.js';
 import { closedLoop, hammer, Load, percentile, sleep } from './http-load.js';
 import { makeLeaves, type BenchLeaf } from './leaves.js';
@@ -59,8 +59,17 @@ interface Row {
   ok?: boolean;
 }
 const rows: Row[] = [];
-const fmt = (x: number, d = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : 'n/a');
-function row(metric: string, ours: number, other: number | undefined, unit: string, target?: { max?: number; min?: number; text: string }, ratioOf?: number, digits = 0) {
+const fmt = (x: number, d = 0) =>
+  Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : 'n/a';
+function row(
+  metric: string,
+  ours: number,
+  other: number | undefined,
+  unit: string,
+  target?: { max?: number; min?: number; text: string },
+  ratioOf?: number,
+  digits = 0,
+) {
   const r = ratioOf ?? (other ? ours / other : NaN);
   rows.push({
     metric,
@@ -68,7 +77,9 @@ function row(metric: string, ours: number, other: number | undefined, unit: stri
     other: other === undefined ? '' : `${fmt(other, digits)} ${unit}`,
     ratio: Number.isFinite(r) ? `${r.toFixed(2)}×` : '',
     target: target?.text ?? '',
-    ok: target ? (target.min !== undefined ? r >= target.min : true) && (target.max !== undefined ? r <= target.max : true) : undefined,
+    ok: target
+      ? (target.min !== undefined ? r >= target.min : true) && (target.max !== undefined ? r <= target.max : true)
+      : undefined,
   });
 }
 
@@ -76,20 +87,52 @@ type Topology = 'alone' | 'secondary';
 let dirN = 0;
 async function ours(topology: Topology, interval = '1s'): Promise<Proc[]> {
   const d = join(work, `ours-${dirN++}`);
-  if (topology === 'alone') return [await startOurs({ role: 'primary', dataDir: join(d, 'p'), keyFile: logKey.path, interval })];
+  if (topology === 'alone')
+    return [await startOurs({ role: 'primary', dataDir: join(d, 'p'), keyFile: logKey.path, interval })];
   const [pInt, sInt] = [await freePort(), await freePort()];
-  const sec = await startOurs({ role: 'secondary', dataDir: join(d, 's'), keyFile: secKey.path, interval: '250ms', internal: sInt, extra: ['--log-pubkey-file', logKey.pub, '--primary-url', `http://127.0.0.1:${pInt}`] });
-  const pri = await startOurs({ role: 'primary', dataDir: join(d, 'p'), keyFile: logKey.path, interval, internal: pInt, extra: ['--secondary-url', `http://127.0.0.1:${sInt}`, '--secondary-pubkey-file', secKey.pub] });
+  const sec = await startOurs({
+    role: 'secondary',
+    dataDir: join(d, 's'),
+    keyFile: secKey.path,
+    interval: '250ms',
+    internal: sInt,
+    extra: ['--log-pubkey-file', logKey.pub, '--primary-url', `http://127.0.0.1:${pInt}`],
+  });
+  const pri = await startOurs({
+    role: 'primary',
+    dataDir: join(d, 'p'),
+    keyFile: logKey.path,
+    interval,
+    internal: pInt,
+    extra: ['--secondary-url', `http://127.0.0.1:${sInt}`, '--secondary-pubkey-file', secKey.pub],
+  });
   return [pri, sec];
 }
 async function logGo(topology: Topology, interval = '1s'): Promise<Proc[]> {
   const d = join(work, `loggo-${dirN++}`);
   rmSync(d, { recursive: true, force: true });
   (await import('node:fs')).mkdirSync(d, { recursive: true });
-  if (topology === 'alone') return [await startLogGo({ role: 'primary', bin: tools!, dir: d, keyFile: logKey.path, interval })];
+  if (topology === 'alone')
+    return [await startLogGo({ role: 'primary', bin: tools!, dir: d, keyFile: logKey.path, interval })];
   const [pInt, sInt] = [await freePort(), await freePort()];
-  const sec = await startLogGo({ role: 'secondary', bin: tools!, dir: d, keyFile: secKey.path, interval: '250ms', internal: sInt, extra: [`--primary-url=http://127.0.0.1:${pInt}`] });
-  const pri = await startLogGo({ role: 'primary', bin: tools!, dir: d, keyFile: logKey.path, interval, internal: pInt, extra: [`--secondary-url=http://127.0.0.1:${sInt}`, `--secondary-pubkey-file=${secKey.pub}`] });
+  const sec = await startLogGo({
+    role: 'secondary',
+    bin: tools!,
+    dir: d,
+    keyFile: secKey.path,
+    interval: '250ms',
+    internal: sInt,
+    extra: [`--primary-url=http://127.0.0.1:${pInt}`],
+  });
+  const pri = await startLogGo({
+    role: 'primary',
+    bin: tools!,
+    dir: d,
+    keyFile: logKey.path,
+    interval,
+    internal: pInt,
+    extra: [`--secondary-url=http://127.0.0.1:${sInt}`, `--secondary-pubkey-file=${secKey.pub}`],
+  });
   return [pri, sec];
 }
 const stopAll = (ps: Proc[]) => Promise.all(ps.map(p => p.stop()));
@@ -149,14 +192,24 @@ async function sigsumSubmit(ps: Proc[], times: number): Promise<number> {
     const started = performance.now();
     await run(join(tools!, 'sigsum-submit'), ['-k', sub, '-p', policy, msg], { timeout: 60_000 });
     walls.push(performance.now() - started);
-    await run('sh', ['-c', `"$0" -k "$1" -p "$2" "$3" < "$4"`, join(tools!, 'sigsum-verify'), sub + '.pub', policy, msg + '.proof', msg]);
+    await run('sh', [
+      '-c',
+      `"$0" -k "$1" -p "$2" "$3" < "$4"`,
+      join(tools!, 'sigsum-verify'),
+      sub + '.pub',
+      policy,
+      msg + '.proof',
+      msg,
+    ]);
   }
   return percentile(walls, 50);
 }
 
 async function helloRate(): Promise<number> {
-  const p = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'hello.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url: string = await new Promise(res => p.stdout!.once('data', d => res(String(d).trim())));
+  const p = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'hello.ts')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url: string = await new Promise(res => p.stdout.once('data', d => res(String(d).trim())));
   const load = new Load(CONC);
   await hammer(CONC, 1, () => load.request(url)); // warm up
   const r = await hammer(CONC, SECONDS, () => load.request(url));
@@ -167,9 +220,10 @@ async function helloRate(): Promise<number> {
 
 function randomHashes(dir: string, n: number, count: number): string[] {
   const store = openSqliteStore(join(dir, DB_FILE), true);
-  const db = store.rawDatabase();
-  const q = db.prepare('SELECT leaf_hash FROM leaves WHERE idx = ?').pluck();
-  const out = Array.from({ length: count }, () => toHex(q.get(Math.floor(Math.random() * n)) as Uint8Array));
+  const out = Array.from({ length: count }, () => {
+    const i = Math.floor(Math.random() * n);
+    return toHex(store.leafHashes(i, i + 1)[0]);
+  });
   store.close();
   return out;
 }
@@ -177,7 +231,9 @@ function randomHashes(dir: string, n: number, count: number): string[] {
 async function readRates(p: Proc, hashes: string[], size: number, conc = CONC, seconds = SECONDS) {
   const load = new Load(conc);
   let i = 0;
-  const incl = await hammer(conc, seconds, () => load.request(`${p.external}/get-inclusion-proof/${size}/${hashes[i++ % hashes.length]}`));
+  const incl = await hammer(conc, seconds, () =>
+    load.request(`${p.external}/get-inclusion-proof/${size}/${hashes[i++ % hashes.length]}`),
+  );
   const l10 = await hammer(conc, seconds, () => {
     const s = Math.floor(Math.random() * (size - 10));
     return load.request(`${p.external}/get-leaves/${s}/${s + 10}`);
@@ -187,7 +243,12 @@ async function readRates(p: Proc, hashes: string[], size: number, conc = CONC, s
     return load.request(`${p.external}/get-leaves/${s}/${s + 512}`);
   });
   load.close();
-  for (const [n, r] of [['inclusion', incl], ['leaves10', l10], ['leaves512', l512]] as const) if (r.errors) log(`${n}: ${r.errors} non-200 answers`);
+  for (const [n, r] of [
+    ['inclusion', incl],
+    ['leaves10', l10],
+    ['leaves512', l512],
+  ] as const)
+    if (r.errors) log(`${n}: ${r.errors} non-200 answers`);
   return { incl, l10, l512 };
 }
 
@@ -204,10 +265,24 @@ async function catchUp(primary: Proc, n: number, kind: 'ours' | 'log-go', limitS
   const started = performance.now();
   const sec =
     kind === 'ours'
-      ? await startOurs({ role: 'secondary', dataDir: join(d, 's'), keyFile: secKey.path, interval: '250ms', extra: ['--log-pubkey-file', logKey.pub, '--primary-url', pInt] })
-      : await startLogGo({ role: 'secondary', bin: tools!, dir: d, keyFile: secKey.path, interval: '250ms', extra: [`--primary-url=${pInt}`] });
-  let size = 0;
-  while ((size = await secondarySize(sec.internal)) < n && performance.now() - started < limitSeconds * 1000) await sleep(200);
+      ? await startOurs({
+          role: 'secondary',
+          dataDir: join(d, 's'),
+          keyFile: secKey.path,
+          interval: '250ms',
+          extra: ['--log-pubkey-file', logKey.pub, '--primary-url', pInt],
+        })
+      : await startLogGo({
+          role: 'secondary',
+          bin: tools!,
+          dir: d,
+          keyFile: secKey.path,
+          interval: '250ms',
+          extra: [`--primary-url=${pInt}`],
+        });
+  let size: number;
+  while ((size = await secondarySize(sec.internal)) < n && performance.now() - started < limitSeconds * 1000)
+    await sleep(200);
   const secs = (performance.now() - started) / 1000;
   await sec.stop();
   return size / secs;
@@ -221,7 +296,9 @@ async function main() {
   const verifies = verifyRoofline();
   const sqliteRows = sqliteRoofline(join(work, 'roof.db'));
   const hello = await helloRate();
-  log(`rooflines: ${fmt(verifies)} Ed25519 verifies/s/core, ${fmt(sqliteRows)} SQLite rows/s, hello world ${fmt(hello)} req/s`);
+  log(
+    `rooflines: ${fmt(verifies)} Ed25519 verifies/s/core, ${fmt(sqliteRows)} SQLite rows/s, hello world ${fmt(hello)} req/s`,
+  );
   if (!SCALE_ONLY) await comparisons(verifies, hello);
   if (SCALE) await scale(hello);
 
@@ -229,13 +306,17 @@ async function main() {
   const lines = [
     '| Metric | sigsum-log | log-go / reference | Ratio | Target | Met |',
     '|---|---:|---:|---:|---|---|',
-    ...rows.map(r => `| ${r.metric} | ${r.ours} | ${r.other} | ${r.ratio} | ${r.target} | ${r.ok === undefined ? '' : r.ok ? 'yes' : '**no**'} |`),
+    ...rows.map(
+      r =>
+        `| ${r.metric} | ${r.ours} | ${r.other} | ${r.ratio} | ${r.target} | ${r.ok === undefined ? '' : r.ok ? 'yes' : '**no**'} |`,
+    ),
   ];
-  process.stdout.write(`\nMachine: ${cpus().length} × ${cpus()[0]?.model}; ${process.version}; ${new Date().toISOString().slice(0, 10)}\n\n${lines.join('\n')}\n`);
+  process.stdout.write(
+    `\nMachine: ${cpus().length} × ${cpus()[0]?.model}; ${process.version}; ${new Date().toISOString().slice(0, 10)}\n\n${lines.join('\n')}\n`,
+  );
 }
 
 async function comparisons(verifies: number, hello: number) {
-
   const leaves = makeLeaves(N_ACCEPT * 4 + 4000, 'bench');
   let next = 0;
   const take = (n: number) => leaves.slice(next, (next += n));
@@ -253,11 +334,25 @@ async function comparisons(verifies: number, hello: number) {
     }
     const label = topology === 'alone' ? 'primary alone' : 'primary + 1 secondary';
     ourCpu = a.cpuPerLeaf;
-    row(`add-leaf accepted/s, ${label}`, a.rate, g?.rate, '/s', topology === 'secondary' ? { min: 1.0, text: '≥ 1.0× log-go' } : undefined);
+    row(
+      `add-leaf accepted/s, ${label}`,
+      a.rate,
+      g?.rate,
+      '/s',
+      topology === 'secondary' ? { min: 1.0, text: '≥ 1.0× log-go' } : undefined,
+    );
     row(`server CPU per accepted leaf, ${label}`, a.cpuPerLeaf, g?.cpuPerLeaf, 'µs', undefined);
-    log(`${label}: ours ${fmt(a.rate)}/s (${fmt(a.cpuPerLeaf)} µs/leaf), log-go ${g ? fmt(g.rate) : '-'}/s (${g ? fmt(g.cpuPerLeaf) : '-'} µs/leaf)`);
+    log(
+      `${label}: ours ${fmt(a.rate)}/s (${fmt(a.cpuPerLeaf)} µs/leaf), log-go ${g ? fmt(g.rate) : '-'}/s (${g ? fmt(g.cpuPerLeaf) : '-'} µs/leaf)`,
+    );
   }
-  rows.push({ metric: 'machine: Ed25519 verifies/s per core (node:crypto)', ours: `${fmt(verifies)} /s`, other: '', ratio: '', target: '' });
+  rows.push({
+    metric: 'machine: Ed25519 verifies/s per core (node:crypto)',
+    ours: `${fmt(verifies)} /s`,
+    other: '',
+    ratio: '',
+    target: '',
+  });
   row('ours: CPU per leaf vs one Ed25519 verify', ourCpu, 1e6 / verifies, 'µs', undefined, undefined);
 
   // Latency to 200 at interval 1 s, primary + 1 secondary, and sigsum-submit.
@@ -278,7 +373,10 @@ async function comparisons(verifies: number, hello: number) {
     gs = await sigsumSubmit(g, 3);
     await stopAll(g);
   }
-  row(`time to 200, p50 (${RATE}/s, interval 1 s, + 1 secondary)`, ol.p50, gl?.p50, 'ms', { max: 1.0, text: '≤ 1.0× log-go' });
+  row(`time to 200, p50 (${RATE}/s, interval 1 s, + 1 secondary)`, ol.p50, gl?.p50, 'ms', {
+    max: 1.0,
+    text: '≤ 1.0× log-go',
+  });
   row('time to 200, p90', ol.p90, gl?.p90, 'ms');
   row('time to 200, p99', ol.p99, gl?.p99, 'ms');
   if (tools) row('sigsum-submit wall time to a verified proof', os, gs, 'ms', { max: 0.6, text: '≤ 0.6× log-go' });
@@ -286,20 +384,30 @@ async function comparisons(verifies: number, hello: number) {
   // Reads and catch-up at 10^6 leaves (ours; log-go has no persistent backend to load).
   log(`building a log of ${fmt(READ_SIZE)} leaves`);
   const big = join(work, 'big');
-  const built = buildLog(big, logKey.signer, READ_SIZE);
+  const built = await buildLog(big, logKey.signer, READ_SIZE);
   const bytes = statSync(join(big, DB_FILE)).size;
   log(`built in ${built.seconds.toFixed(1)} s, ${fmt(bytes / READ_SIZE)} bytes/leaf`);
   const bp = await startOurs({ role: 'primary', dataDir: big, keyFile: logKey.path, interval: '1s' });
   const hashes = randomHashes(big, READ_SIZE, 20000);
   const reads = await readRates(bp, hashes, READ_SIZE);
   const sz = READ_SIZE >= 1e6 ? '10^6' : fmt(READ_SIZE);
-  row(`get-inclusion-proof/s at ${sz} leaves vs hello world`, reads.incl.rate, hello, '/s', { min: 0.5, text: '≥ 0.5× hello world' });
+  row(`get-inclusion-proof/s at ${sz} leaves vs hello world`, reads.incl.rate, hello, '/s', {
+    min: 0.5,
+    text: '≥ 0.5× hello world',
+  });
   row(`get-leaves (10 leaves)/s at ${sz} vs hello world`, reads.l10.rate, hello, '/s');
   row(`get-leaves (512 leaves)/s at ${sz} vs hello world`, reads.l512.rate, hello, '/s');
   row(`bytes on disk per leaf at ${sz}`, bytes / READ_SIZE, 256, 'B', { max: 1.0, text: '≤ 256 B' });
   const cu = await catchUp(bp, READ_SIZE, 'ours', 300);
   const cg = tools ? await catchUp(bp, READ_SIZE, 'log-go', QUICK ? 30 : 120) : undefined;
-  row(`secondary catch-up 0 → ${sz} (log-go: its secondary from our primary)`, cu, cg, 'leaves/s', { min: 30000 / cu, text: '≥ 30,000/s' }, cu / 30000);
+  row(
+    `secondary catch-up 0 → ${sz} (log-go: its secondary from our primary)`,
+    cu,
+    cg,
+    'leaves/s',
+    { min: 30000 / cu, text: '≥ 30,000/s' },
+    cu / 30000,
+  );
   rows[rows.length - 1].ratio = cg ? `${(cu / cg).toFixed(2)}× (vs log-go)` : '';
   rows[rows.length - 1].ok = cu >= 30000;
   await bp.stop();
@@ -309,24 +417,39 @@ async function scale(hello: number) {
   for (const n of [10_000, 10_000_000]) {
     log(`scale: building ${fmt(n)} leaves`);
     const dir = join(work, `scale-${n}`);
-    const b = buildLog(dir, logKey.signer, n, done => done % 1_000_000 === 0 && log(`  ${fmt(done)}`));
+    const b = await buildLog(dir, logKey.signer, n, done => done % 1_000_000 === 0 && log(`  ${fmt(done)}`));
     const bytes = statSync(join(dir, DB_FILE)).size;
     const p = await startOurs({ role: 'primary', dataDir: dir, keyFile: logKey.path, interval: '1s' });
     const hashes = randomHashes(dir, n, 20000);
     const load = new Load(8);
     let i = 0;
-    const r = await hammer(8, SECONDS * 2, () => load.request(`${p.external}/get-inclusion-proof/${n}/${hashes[i++ % hashes.length]}`));
+    const r = await hammer(8, SECONDS * 2, () =>
+      load.request(`${p.external}/get-inclusion-proof/${n}/${hashes[i++ % hashes.length]}`),
+    );
     load.close();
     const rss = rssBytes(p.pid);
     const anon = rssAnonBytes(p.pid);
-    (scaleResults as Record<number, unknown>)[n] = { p99: percentile(r.latencies, 99), rate: r.rate };
+    scaleResults[n] = { p99: percentile(r.latencies, 99), rate: r.rate };
     if (n === 10_000_000) {
       row('scale: bytes on disk per leaf at 10^7', bytes / n, 256, 'B', { max: 1.0, text: '≤ 256 B' });
       row('scale: RSS at 10^7 after 10 s of proofs', rss / 2 ** 20, 300, 'MiB', { max: 1.0, text: '≤ 300 MiB' });
-      row('scale: of which anonymous (heap; the rest is mostly the 128 MiB SQLite memory map)', anon / 2 ** 20, 300, 'MiB');
+      row(
+        'scale: of which anonymous (heap; the rest is mostly the 128 MiB SQLite memory map)',
+        anon / 2 ** 20,
+        300,
+        'MiB',
+      );
       row('scale: startup time at 10^7 (spawn to serving)', p.startupMs, 2000, 'ms', { max: 1.0, text: '≤ 2 s' });
       const small = (scaleResults as Record<number, { p99: number }>)[10_000].p99;
-      row('scale: p99 inclusion-proof latency at 10^7 vs 10^4', percentile(r.latencies, 99), small, 'ms', { max: 1.5, text: '≤ 1.5×' }, undefined, 2);
+      row(
+        'scale: p99 inclusion-proof latency at 10^7 vs 10^4',
+        percentile(r.latencies, 99),
+        small,
+        'ms',
+        { max: 1.5, text: '≤ 1.5×' },
+        undefined,
+        2,
+      );
       row('scale: get-inclusion-proof/s at 10^7 vs hello world', r.rate, hello, '/s');
       log(`scale: built in ${b.seconds.toFixed(0)} s`);
     }
@@ -335,7 +458,6 @@ async function scale(hello: number) {
   }
 }
 const scaleResults: Record<number, unknown> = {};
-
 
 await main();
 process.exit(0);

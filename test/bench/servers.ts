@@ -2,8 +2,9 @@
 // and secondary) and log-go's sigsum-log-primary / sigsum-log-secondary
 // (in-memory backend), on loopback ports chosen here.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { freePort } from '../helpers/process.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parsePrivateKey, parsePublicKey } from '../../src/sigsum/keyfile.js';
+import { ensurePrimary, ensureReplica, freePort } from '../support/process.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sleep } from './http-load.js';
@@ -24,12 +25,21 @@ export interface Proc {
 
 export { freePort };
 
-async function launch(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv, external: string, internal: string, readyUrl: string, timeoutMs = 120_000): Promise<Proc> {
+async function launch(
+  name: string,
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  external: string,
+  internal: string,
+  readyUrl: string,
+  timeoutMs = 120_000,
+): Promise<Proc> {
   const started = performance.now();
   const proc = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  proc.stdout!.on('data', d => (out = (out + d).slice(-20000)));
-  proc.stderr!.on('data', d => (out = (out + d).slice(-20000)));
+  proc.stdout.on('data', d => (out = (out + d).slice(-20000)));
+  proc.stderr.on('data', d => (out = (out + d).slice(-20000)));
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`${name} exited: ${out}`);
@@ -86,20 +96,62 @@ async function ports(o: ServerOptions): Promise<[number, number]> {
 
 export async function startOurs(o: OursOptions): Promise<Proc> {
   const [ext, int] = await ports(o);
-  const args = [BIN, 'serve', '--role', o.role, '--data-dir', o.dataDir, '--key-file', o.keyFile, '--init-if-missing', '--external-endpoint', `127.0.0.1:${ext}`, '--internal-endpoint', `127.0.0.1:${int}`, '--interval', o.interval, '--log-level', 'warning', ...(o.extra ?? [])];
-  return launch(`ours-${o.role}`, process.execPath, args, process.env, `http://127.0.0.1:${ext}`, `http://127.0.0.1:${int}`, `http://127.0.0.1:${int}/metrics`);
+  // As "sigsum-log init" would: a log with the key file's key, or a replica of the log whose public key follows --log-pubkey-file.
+  if (o.role === 'primary') await ensurePrimary(o.dataDir, parsePrivateKey(readFileSync(o.keyFile, 'utf8')));
+  else
+    await ensureReplica(
+      o.dataDir,
+      parsePublicKey(readFileSync(o.extra![o.extra!.indexOf('--log-pubkey-file') + 1], 'utf8')),
+    );
+  const args = [
+    BIN,
+    'serve',
+    '--role',
+    o.role,
+    '--data-dir',
+    o.dataDir,
+    '--key-file',
+    o.keyFile,
+    '--external-endpoint',
+    `127.0.0.1:${ext}`,
+    '--internal-endpoint',
+    `127.0.0.1:${int}`,
+    '--interval',
+    o.interval,
+    '--log-level',
+    'warning',
+    ...(o.extra ?? []),
+  ];
+  return launch(
+    `ours-${o.role}`,
+    process.execPath,
+    args,
+    process.env,
+    `http://127.0.0.1:${ext}`,
+    `http://127.0.0.1:${int}`,
+    `http://127.0.0.1:${int}/metrics`,
+  );
 }
 
 export async function startLogGo(o: LogGoOptions): Promise<Proc> {
   const [ext, int] = await ports(o);
   const env = { ...process.env, GODEBUG: 'httpmuxgo121=0', SIGSUM_LOGSERVER_CONFIG: join(o.dir, 'no-config.toml') };
-  const args = ['--backend=ephemeral', `--interval=${o.interval}`, `--key-file=${o.keyFile}`, `--external-endpoint=127.0.0.1:${ext}`, `--internal-endpoint=127.0.0.1:${int}`, '--log-level=warning', ...(o.extra ?? [])];
+  const args = [
+    '--backend=ephemeral',
+    `--interval=${o.interval}`,
+    `--key-file=${o.keyFile}`,
+    `--external-endpoint=127.0.0.1:${ext}`,
+    `--internal-endpoint=127.0.0.1:${int}`,
+    '--log-level=warning',
+    ...(o.extra ?? []),
+  ];
   if (o.role === 'primary') {
     const sth = join(o.dir, `sth-${ext}`);
     writeFileSync(sth + '.startup', 'startup=empty');
     args.push(`--sth-file=${sth}`);
   }
   const cmd = join(o.bin, o.role === 'primary' ? 'sigsum-log-primary' : 'sigsum-log-secondary');
-  const ready = o.role === 'primary' ? `http://127.0.0.1:${ext}/get-tree-head` : `http://127.0.0.1:${int}/get-secondary-tree-head`;
+  const ready =
+    o.role === 'primary' ? `http://127.0.0.1:${ext}/get-tree-head` : `http://127.0.0.1:${int}/get-secondary-tree-head`;
   return launch(`log-go-${o.role}`, cmd, args, env, `http://127.0.0.1:${ext}`, `http://127.0.0.1:${int}`, ready);
 }

@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { readFileSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { parsePrivateKey, parsePublicKey } from '../../src/sigsum/keyfile.js';
-import { tempDir } from '../helpers/fixtures.js';
-import { runCli, startServer } from '../helpers/process.js';
-import { getTreeHead } from '../helpers/client.js';
-import { requireTools, tool } from '../helpers/tools.js';
+import { tempDir } from '../support/fixtures.js';
+import { runCli, startServer } from '../support/process.js';
+import { getTreeHead } from '../support/client.js';
+import { requireTools, tool } from '../support/tools.js';
 import { execFileSync } from 'node:child_process';
 
 test('every subcommand has --help; unknown commands and flags are errors', () => {
@@ -39,7 +39,10 @@ test('bad values name the flag', t => {
     [['serve', '--log-level', 'loud'], /--log-level: want debug, info, warning or error/],
     [['serve', '--role', 'tertiary'], /--role: want primary or secondary/],
     [['serve', '--key-file', join(dir, 'missing.key')], /--data-dir is required/],
-    [['serve', '--data-dir', dir, '--key-file', join(dir, 'missing.key')], /--key-file: cannot read .*missing\.key: ENOENT/],
+    [
+      ['serve', '--data-dir', dir, '--key-file', join(dir, 'missing.key')],
+      /--key-file: cannot read .*missing\.key: ENOENT/,
+    ],
     [['init', '--data-dir', dir], /--key-file is required/],
     [['keygen'], /--output is required/],
     [['verify', '--data-dir', join(dir, 'nothing')], /does not exist/],
@@ -50,7 +53,10 @@ test('bad values name the flag', t => {
     assert.match(r.stderr, re, args.join(' '));
   }
   writeFileSync(join(dir, 'bad.key'), 'not a key\n');
-  assert.match(runCli(['init', '--data-dir', join(dir, 'd'), '--key-file', join(dir, 'bad.key')]).stderr, /--key-file .*bad\.key: not an OpenSSH private key/);
+  assert.match(
+    runCli(['init', '--data-dir', join(dir, 'd'), '--key-file', join(dir, 'bad.key')]).stderr,
+    /--key-file .*bad\.key: not an OpenSSH private key/,
+  );
 });
 
 test('config file: log-go names, flags override, unknown keys rejected', async t => {
@@ -59,7 +65,10 @@ test('config file: log-go names, flags override, unknown keys rejected', async t
   assert.equal(runCli(['keygen', '-o', key]).status, 0);
   assert.equal(runCli(['init', '--data-dir', join(dir, 'data'), '--key-file', key]).status, 0);
   const cfg = join(dir, 'config.toml');
-  writeFileSync(cfg, `data-dir = "${join(dir, 'data')}"\nkey-file = "${key}"\nexternal-endpoint = "127.0.0.1:1"\ninternal-endpoint = "127.0.0.1:0"\nurl-prefix = "from-config"\ninterval = "250ms"\n[primary]\nmax-range = 3\n`);
+  writeFileSync(
+    cfg,
+    `data-dir = "${join(dir, 'data')}"\nkey-file = "${key}"\nexternal-endpoint = "127.0.0.1:1"\ninternal-endpoint = "127.0.0.1:0"\nurl-prefix = "from-config"\ninterval = "250ms"\n[primary]\nmax-range = 3\n`,
+  );
   const srv = await startServer(['--config', cfg, '--external-endpoint', '127.0.0.1:0']);
   t.after(() => srv.stop('SIGKILL'));
   assert.match(srv.url, /\/from-config$/);
@@ -90,7 +99,9 @@ test('keygen writes OpenSSH keys that sigsum-key reads, and refuses to overwrite
   assert.match(runCli(['keygen', '-o', key]).stderr, /already exists; refusing to overwrite/);
   const tools = requireTools();
   if (tools.dir) {
-    const hex = execFileSync(tool(tools.dir, 'sigsum-key'), ['to-hex', '-k', key + '.pub'], { encoding: 'utf8' }).trim();
+    const hex = execFileSync(tool(tools.dir, 'sigsum-key'), ['to-hex', '-k', key + '.pub'], {
+      encoding: 'utf8',
+    }).trim();
     assert.equal(hex, Buffer.from(pub).toString('hex'));
     // And the other way round: a sigsum-key private key works for init.
     execFileSync(tool(tools.dir, 'sigsum-key'), ['generate', '-o', join(dir, 'sk')]);
@@ -107,17 +118,23 @@ test('init refuses an existing log; verify reports the first corruption precisel
   const again = runCli(['init', '--data-dir', data, '--key-file', key]);
   assert.equal(again.status, 1);
   assert.match(again.stderr, /already holds a log/);
-  assert.match(runCli(['verify', '--data-dir', data]).stdout, /^OK: 0 leaves, 0 subtree hashes and 1 signed tree heads/);
+  assert.match(
+    runCli(['verify', '--data-dir', data]).stdout,
+    /^OK: 0 leaves, 0 subtree hashes and 1 signed tree heads/,
+  );
   const db = new Database(join(data, 'log.db'));
   db.prepare('UPDATE tree_heads SET root_hash = ? WHERE size = 0').run(Buffer.alloc(32));
   db.close();
   const v = runCli(['verify', '--data-dir', data]);
   assert.equal(v.status, 1);
-  assert.match(v.stdout, /^FAILED: signed tree head of size 0: signature does not verify/);
+  assert.match(v.stdout, /^FAILED: tree_heads table: signed tree head of size 0: signature does not verify/);
   const other = join(dir, 'other.key');
   runCli(['keygen', '-o', other]);
   assert.match(runCli(['verify', '--data-dir', data, '--key-file', other + '.pub']).stderr, /belongs to log key/);
-  assert.match(runCli(['serve', '--data-dir', data, '--key-file', key]).stderr, /stored tree head of size 0 does not verify/);
+  assert.match(
+    runCli(['serve', '--data-dir', data, '--key-file', key]).stderr,
+    /stored tree head of size 0 does not verify/,
+  );
 });
 
 test('replication settings: roles, pairs, quorum, promotion flags and [[primary.secondary]] tables', async t => {
@@ -129,23 +146,114 @@ test('replication settings: roles, pairs, quorum, promotion flags and [[primary.
   const data = join(dir, 'data');
   assert.equal(runCli(['init', '--data-dir', data, '--key-file', key]).status, 0);
   const cases: [string[], RegExp][] = [
-    [['serve', '--data-dir', data, '--key-file', key, '--primary-url', 'http://x'], /--primary-url is not a primary setting/],
-    [['serve', '--role', 'secondary', '--data-dir', data, '--key-file', sec, '--secondary-url', 'http://x'], /--secondary-url is not a secondary setting/],
-    [['serve', '--data-dir', data, '--key-file', key, '--secondary-url', 'http://a', '--secondary-url', 'http://b', '--secondary-pubkey-file', sec + '.pub'], /come in pairs: got 2 URL\(s\) and 1 key file\(s\)/],
-    [['serve', '--data-dir', data, '--key-file', key, '--secondary-url', 'http://a', '--secondary-pubkey-file', sec + '.pub', '--replication-quorum', '2'], /--replication-quorum 2: must be between 1 and the number of secondaries \(1\)/],
-    [['serve', '--data-dir', data, '--key-file', key, '--secondary-url', 'ftp://a', '--secondary-pubkey-file', sec + '.pub'], /--secondary-url "ftp:\/\/a": want an http/],
+    [
+      ['serve', '--data-dir', data, '--key-file', key, '--primary-url', 'http://x'],
+      /--primary-url is not a primary setting/,
+    ],
+    [
+      ['serve', '--role', 'secondary', '--data-dir', data, '--key-file', sec, '--secondary-url', 'http://x'],
+      /--secondary-url is not a secondary setting/,
+    ],
+    [
+      [
+        'serve',
+        '--data-dir',
+        data,
+        '--key-file',
+        key,
+        '--secondary-url',
+        'http://a',
+        '--secondary-url',
+        'http://b',
+        '--secondary-pubkey-file',
+        sec + '.pub',
+      ],
+      /come in pairs: got 2 URL\(s\) and 1 key file\(s\)/,
+    ],
+    [
+      [
+        'serve',
+        '--data-dir',
+        data,
+        '--key-file',
+        key,
+        '--secondary-url',
+        'http://a',
+        '--secondary-pubkey-file',
+        sec + '.pub',
+        '--replication-quorum',
+        '2',
+      ],
+      /--replication-quorum 2: must be between 1 and the number of secondaries \(1\)/,
+    ],
+    [
+      [
+        'serve',
+        '--data-dir',
+        data,
+        '--key-file',
+        key,
+        '--secondary-url',
+        'ftp://a',
+        '--secondary-pubkey-file',
+        sec + '.pub',
+      ],
+      /--secondary-url: "ftp:\/\/a": want an http/,
+    ],
     [['serve', '--data-dir', data, '--key-file', key, '--force-promote'], /--force-promote needs --promote/],
-    [['serve', '--data-dir', data, '--key-file', key, '--promote'], /already holds a primary \(epoch 0\); start it without --promote/],
-    [['serve', '--role', 'secondary', '--data-dir', data, '--key-file', sec, '--log-pubkey-file', key + '.pub'], /--primary-url is required/],
-    [['serve', '--role', 'secondary', '--data-dir', data, '--key-file', sec, '--log-pubkey-file', key + '.pub', '--primary-url', 'http://127.0.0.1:1'], /holds a primary \(epoch 0\); a primary cannot be turned back into a secondary/],
-    [['init', '--role', 'secondary', '--data-dir', join(dir, 's'), '--key-file', key], /a secondary replica is created without a key/],
+    [
+      ['serve', '--data-dir', data, '--key-file', key, '--promote'],
+      /already holds a primary \(epoch 0\); start it without --promote/,
+    ],
+    [
+      ['serve', '--role', 'secondary', '--data-dir', data, '--key-file', sec, '--log-pubkey-file', key + '.pub'],
+      /--primary-url is required/,
+    ],
+    [
+      [
+        'serve',
+        '--role',
+        'secondary',
+        '--data-dir',
+        data,
+        '--key-file',
+        sec,
+        '--log-pubkey-file',
+        key + '.pub',
+        '--primary-url',
+        'http://127.0.0.1:1',
+      ],
+      /holds a primary \(epoch 0\); a primary cannot be turned back into a secondary/,
+    ],
+    [
+      ['init', '--role', 'secondary', '--data-dir', join(dir, 's'), '--key-file', key],
+      /a secondary replica is created without a key/,
+    ],
     [['init', '--role', 'secondary', '--data-dir', join(dir, 's')], /--log-pubkey-file is required/],
-    [['serve', '--data-dir', data, '--key-file', key, '--publish-without-quorum'], /--publish-without-quorum needs --policy-file/],
-    [['serve', '--data-dir', data, '--key-file', key, '--policy-file', join(dir, 'nope')], /--policy-file: cannot read .*nope: ENOENT/],
-    [['serve', '--data-dir', data, '--key-file', key, '--policy-file', sec + '.pub'], /--policy-file .*sec\.key\.pub: line 1: unknown keyword "ssh-ed25519"/],
-    [['serve', '--role', 'secondary', '--data-dir', data, '--key-file', sec, '--policy-file', sec + '.pub'], /--policy-file is not a secondary setting/],
-    [['serve', '--data-dir', data, '--key-file', key, '--allow-test-domain'], /--allow-test-domain needs --rate-limit-file/],
-    [['serve', '--data-dir', data, '--key-file', key, '--rate-limit-file', sec + '.pub'], /--rate-limit-file: .*sec\.key\.pub: line 1: want 3 fields/],
+    [
+      ['serve', '--data-dir', data, '--key-file', key, '--publish-without-quorum'],
+      /--publish-without-quorum needs --policy-file/,
+    ],
+    [
+      ['serve', '--data-dir', data, '--key-file', key, '--policy-file', join(dir, 'nope')],
+      /--policy-file: cannot read .*nope: ENOENT/,
+    ],
+    [
+      ['serve', '--data-dir', data, '--key-file', key, '--policy-file', sec + '.pub'],
+      /--policy-file .*sec\.key\.pub: line 1: unknown keyword "ssh-ed25519"/,
+    ],
+    [
+      ['serve', '--role', 'secondary', '--data-dir', data, '--key-file', sec, '--policy-file', sec + '.pub'],
+      /--policy-file is not a secondary setting/,
+    ],
+    [
+      ['serve', '--data-dir', data, '--key-file', key, '--allow-test-domain'],
+      /--allow-test-domain needs --rate-limit-file/,
+    ],
+    [
+      ['serve', '--data-dir', data, '--key-file', key, '--rate-limit-file', sec + '.pub'],
+      /--rate-limit-file: .*sec\.key\.pub: line 1: want 3 fields/,
+    ],
   ];
   for (const [args, re] of cases) {
     const r = runCli(args);
@@ -153,23 +261,44 @@ test('replication settings: roles, pairs, quorum, promotion flags and [[primary.
     assert.match(r.stderr, re, args.join(' '));
   }
   const replica = join(dir, 'replica');
-  assert.match(runCli(['init', '--role', 'secondary', '--data-dir', replica, '--log-pubkey-file', key + '.pub']).stdout, /created an empty secondary replica/);
+  assert.match(
+    runCli(['init', '--role', 'secondary', '--data-dir', replica, '--log-pubkey-file', key + '.pub']).stdout,
+    /created an empty secondary replica/,
+  );
   const st = runCli(['status', '--data-dir', replica]);
   assert.equal(st.status, 0);
-  assert.match(st.stdout, /^role: +secondary\nepoch: +0\n.*leaves stored: 0\n.*largest signed head seen: +none \(cannot be promoted without --force-promote\)/s);
-  assert.match(runCli(['status', '--data-dir', data]).stdout, /role: +primary\n(.|\n)*latest signed tree head: +size 0, root e3b0c442.*\(\d+s ago\)/);
-  assert.match(runCli(['serve', '--data-dir', replica, '--key-file', key]).stderr, /holds a secondary's replica. To make this node the log's primary \(failover\), stop the old primary and start with --promote/);
-  assert.match(runCli(['serve', '--data-dir', replica, '--key-file', key, '--promote']).stderr, /never seen a tree head signed by the log/);
+  assert.match(
+    st.stdout,
+    /^node: +not running\nrole: +secondary\nepoch: +0\n.*leaves stored: 0\n.*largest signed head seen: +none/s,
+  );
+  assert.match(
+    runCli(['status', '--data-dir', data]).stdout,
+    /role: +primary\n(.|\n)*latest signed tree head: +size 0, root e3b0c442.*\(\d+s ago\)/,
+  );
+  assert.match(
+    runCli(['serve', '--data-dir', replica, '--key-file', key]).stderr,
+    /holds a secondary's replica. To make this node the log's primary \(failover\), stop the old primary and start with --promote/,
+  );
+  assert.match(
+    runCli(['serve', '--data-dir', replica, '--key-file', key, '--promote']).stderr,
+    /never seen a tree head signed by the log/,
+  );
 
   // The config file form: a list of [[primary.secondary]] tables.
   const cfg = join(dir, 'config.toml');
-  writeFileSync(cfg, `data-dir = "${data}"\nkey-file = "${key}"\nexternal-endpoint = "127.0.0.1:0"\ninternal-endpoint = "127.0.0.1:0"\n[primary]\nreplication-quorum = 1\n[[primary.secondary]]\nurl = "http://127.0.0.1:9"\npubkey-file = "${sec}.pub"\n[[primary.secondary]]\nurl = "http://127.0.0.1:10"\npubkey-file = "${key}.pub"\n`);
+  writeFileSync(
+    cfg,
+    `data-dir = "${data}"\nkey-file = "${key}"\nexternal-endpoint = "127.0.0.1:0"\ninternal-endpoint = "127.0.0.1:0"\n[primary]\nreplication-quorum = 1\n[[primary.secondary]]\nurl = "http://127.0.0.1:9"\npubkey-file = "${sec}.pub"\n[[primary.secondary]]\nurl = "http://127.0.0.1:10"\npubkey-file = "${key}.pub"\n`,
+  );
   const srv = await startServer(['--config', cfg]);
   t.after(() => srv.stop('SIGKILL'));
   await srv.stop('SIGTERM');
   assert.match(srv.stderr(), /primary started .*secondaries=2 replication_quorum=1/);
   writeFileSync(cfg, `[[primary.secondary]]\nurl = "http://a"\npubkey = "x"\n`);
-  assert.match(runCli(['serve', '--config', cfg]).stderr, /\[\[primary.secondary\]\] #1: unknown setting pubkey \(want url and pubkey-file\)/);
+  assert.match(
+    runCli(['serve', '--config', cfg]).stderr,
+    /\[\[primary.secondary\]\] #1: unknown setting pubkey \(want url and pubkey-file\)/,
+  );
 });
 
 test('the example config files are valid', () => {

@@ -11,11 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatPrivateKey } from '../../src/sigsum/keyfile.js';
 import { initDataDir } from '../../src/storage/datadir.js';
-import { entry, h, vectors } from '../helpers/vectors.js';
-import { formatsLeaves, logSigner, waitFor } from '../helpers/fixtures.js';
-import { rawRequest, type RawResponse } from '../helpers/http.js';
-import { freePort, startServer, type ServerProcess } from '../helpers/process.js';
-import { requireTools, tool } from '../helpers/tools.js';
+import { entry, h, vectors } from '../support/vectors.js';
+import { formatsLeaves, logSigner, waitFor } from '../support/fixtures.js';
+import { rawRequest, type RawResponse } from '../support/http.js';
+import { freePort, startServer, type ServerProcess } from '../support/process.js';
+import { requireTools, tool } from '../support/tools.js';
 
 const tools = requireTools();
 const rejects = vectors('ascii-rejects.json');
@@ -29,25 +29,67 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sigsum-log-diff-'));
   const key = join(dir, 'log.key');
   writeFileSync(key, formatPrivateKey(h(entry('formats.json', 'key-log').private_seed)), { mode: 0o600 });
-  initDataDir(join(dir, 'ours'), { role: 'primary', logPublicKey: logSigner.publicKey, signer: logSigner, now: 1 }).close();
-  ours = await startServer(['--data-dir', join(dir, 'ours'), '--key-file', key, '--external-endpoint', '127.0.0.1:0', '--internal-endpoint', '127.0.0.1:0', '--interval', '200ms', '--add-leaf-wait', '0']);
+  (
+    await initDataDir(join(dir, 'ours'), {
+      role: 'primary',
+      logPublicKey: logSigner.publicKey,
+      signer: logSigner,
+      now: 1,
+    })
+  ).close();
+  ours = await startServer([
+    '--data-dir',
+    join(dir, 'ours'),
+    '--key-file',
+    key,
+    '--external-endpoint',
+    '127.0.0.1:0',
+    '--internal-endpoint',
+    '127.0.0.1:0',
+    '--interval',
+    '200ms',
+    '--add-leaf-wait',
+    '0',
+  ]);
 
   writeFileSync(join(dir, 'sth.startup'), 'startup=empty');
   const [ext, int] = [await freePort(), await freePort()];
-  logGo = spawn(tool(tools.dir, 'sigsum-log-primary'), ['--backend=ephemeral', '--interval=200ms', `--key-file=${key}`, `--sth-file=${join(dir, 'sth')}`, `--external-endpoint=127.0.0.1:${ext}`, `--internal-endpoint=127.0.0.1:${int}`], {
-    env: { ...process.env, GODEBUG: 'httpmuxgo121=0', SIGSUM_LOGSERVER_CONFIG: join(dir, 'no-config.toml') },
-    stdio: 'ignore',
-  });
+  logGo = spawn(
+    tool(tools.dir, 'sigsum-log-primary'),
+    [
+      '--backend=ephemeral',
+      '--interval=200ms',
+      `--key-file=${key}`,
+      `--sth-file=${join(dir, 'sth')}`,
+      `--external-endpoint=127.0.0.1:${ext}`,
+      `--internal-endpoint=127.0.0.1:${int}`,
+    ],
+    {
+      env: { ...process.env, GODEBUG: 'httpmuxgo121=0', SIGSUM_LOGSERVER_CONFIG: join(dir, 'no-config.toml') },
+      stdio: 'ignore',
+    },
+  );
   logGoUrl = `http://127.0.0.1:${ext}`;
-  await waitFor('log-go to answer', async () => (await rawRequest(logGoUrl, 'GET', '/get-tree-head').catch(() => undefined))?.status === 200);
+  await waitFor(
+    'log-go to answer',
+    async () => (await rawRequest(logGoUrl, 'GET', '/get-tree-head').catch(() => undefined))?.status === 200,
+  );
 
   // The same 5 leaves, in the same order, to both logs; wait until both have signed them.
   for (const base of [ours.url, logGoUrl]) {
     for (const l of formatsLeaves()) {
-      await waitFor(`leaf accepted by ${base}`, async () => [200, 202].includes((await rawRequest(base, 'POST', '/add-leaf', l.body)).status));
+      await waitFor(`leaf accepted by ${base}`, async () =>
+        [200, 202].includes((await rawRequest(base, 'POST', '/add-leaf', l.body)).status),
+      );
     }
-    for (const l of formatsLeaves()) await waitFor(`leaf committed by ${base}`, async () => (await rawRequest(base, 'POST', '/add-leaf', l.body)).status === 200);
-    await waitFor(`published size 5 on ${base}`, async () => (await rawRequest(base, 'GET', '/get-tree-head')).body.startsWith('size=5\n'));
+    for (const l of formatsLeaves())
+      await waitFor(
+        `leaf committed by ${base}`,
+        async () => (await rawRequest(base, 'POST', '/add-leaf', l.body)).status === 200,
+      );
+    await waitFor(`published size 5 on ${base}`, async () =>
+      (await rawRequest(base, 'GET', '/get-tree-head')).body.startsWith('size=5\n'),
+    );
   }
 });
 
@@ -61,14 +103,24 @@ type Req = { id: string; method: string; path: string; body?: string; headers?: 
 
 /** Deliberate differences: id pattern -> [log-go status, our status, why]. */
 const DIFFERENCES: [RegExp, number, number, string][] = [
-  [/^(getleaves-empty-start|getleaves-no-slash|own-dot-segments|own-incl-no-slash)$/, 307, 301, 'Go 1.26 (Debian log-go) redirects with 307, Go 1.25 and sigsum-go tests with 301; we answer 301'],
+  [
+    /^(getleaves-empty-start|getleaves-no-slash|own-dot-segments|own-incl-no-slash)$/,
+    307,
+    301,
+    'Go 1.26 (Debian log-go) redirects with 307, Go 1.25 and sigsum-go tests with 301; we answer 301',
+  ],
   [/^own-oversize/, 400, 413, 'we cap add-leaf bodies at 4 KiB with 413; log-go reads any size and fails parsing'],
 ];
 
 const OWN_CASES: Req[] = [
   { id: 'own-oversize-body', method: 'POST', path: '/add-leaf', body: formatsLeaves()[0].body + 'x'.repeat(5000) },
   { id: 'own-oversize-garbage', method: 'POST', path: '/add-leaf', body: 'y'.repeat(20000) },
-  { id: 'own-high-bytes', method: 'POST', path: '/add-leaf', body: formatsLeaves()[0].body.replace('message=', 'message=\u00e9') },
+  {
+    id: 'own-high-bytes',
+    method: 'POST',
+    path: '/add-leaf',
+    body: formatsLeaves()[0].body.replace('message=', 'message=\u00e9'),
+  },
   { id: 'own-put', method: 'PUT', path: '/add-leaf', body: 'x' },
   { id: 'own-delete', method: 'DELETE', path: '/get-tree-head' },
   { id: 'own-post-leaves', method: 'POST', path: '/get-leaves/0/1', body: '' },
@@ -81,7 +133,13 @@ const OWN_CASES: Req[] = [
   { id: 'own-unsafe-int', method: 'GET', path: '/get-consistency-proof/1/9007199254740993' },
   { id: 'own-root', method: 'GET', path: '/' },
   { id: 'own-root-post', method: 'POST', path: '/', body: '' },
-  { id: 'own-token-ok-format-but-bad-body', method: 'POST', path: '/add-leaf', body: 'message=1\n', headers: { 'sigsum-token': 'test.sigsum.org ' + 'ab'.repeat(64) } },
+  {
+    id: 'own-token-ok-format-but-bad-body',
+    method: 'POST',
+    path: '/add-leaf',
+    body: 'message=1\n',
+    headers: { 'sigsum-token': 'test.sigsum.org ' + 'ab'.repeat(64) },
+  },
 ];
 
 function expectedDifference(id: string, goStatus: number, ourStatus: number): string | undefined {
@@ -92,27 +150,44 @@ function expectedDifference(id: string, goStatus: number, ourStatus: number): st
 async function compare(cases: Req[]): Promise<void> {
   const mismatches: string[] = [];
   for (const c of cases) {
-    const [g, o]: RawResponse[] = [await rawRequest(logGoUrl, c.method, c.path, c.body, c.headers ?? {}), await rawRequest(ours.url, c.method, c.path, c.body, c.headers ?? {})];
+    const [g, o]: RawResponse[] = [
+      await rawRequest(logGoUrl, c.method, c.path, c.body, c.headers ?? {}),
+      await rawRequest(ours.url, c.method, c.path, c.body, c.headers ?? {}),
+    ];
     if (g.status !== o.status) {
-      if (!expectedDifference(c.id, g.status, o.status)) mismatches.push(`${c.id}: log-go ${g.status} ${JSON.stringify(g.body.slice(0, 80))}, ours ${o.status} ${JSON.stringify(o.body.slice(0, 80))}`);
+      if (!expectedDifference(c.id, g.status, o.status))
+        mismatches.push(
+          `${c.id}: log-go ${g.status} ${JSON.stringify(g.body.slice(0, 80))}, ours ${o.status} ${JSON.stringify(o.body.slice(0, 80))}`,
+        );
       continue;
     }
     const html = String(o.headers['content-type']).startsWith('text/html'); // the info page and redirects word things their own way
     if (!html && c.method !== 'HEAD' && g.body !== o.body) {
-      mismatches.push(`${c.id}: same status ${g.status}, bodies differ: log-go ${JSON.stringify(g.body.slice(0, 120))}, ours ${JSON.stringify(o.body.slice(0, 120))}`);
+      mismatches.push(
+        `${c.id}: same status ${g.status}, bodies differ: log-go ${JSON.stringify(g.body.slice(0, 120))}, ours ${JSON.stringify(o.body.slice(0, 120))}`,
+      );
     }
   }
   assert.deepEqual(mismatches, []);
 }
 
 test('same signed tree head and byte-identical reads', { skip: tools.skip }, async () => {
-  const paths = ['/get-tree-head', '/get-leaves/0/5', '/get-leaves/1/3', ...entry('formats.json', 'get-inclusion-proof-responses').responses.map((r: { url: string }) => r.url), ...entry('formats.json', 'get-consistency-proof-responses').responses.map((r: { url: string }) => r.url)];
+  const paths = [
+    '/get-tree-head',
+    '/get-leaves/0/5',
+    '/get-leaves/1/3',
+    ...entry('formats.json', 'get-inclusion-proof-responses').responses.map((r: { url: string }) => r.url),
+    ...entry('formats.json', 'get-consistency-proof-responses').responses.map((r: { url: string }) => r.url),
+  ];
   for (const p of paths) {
     const [g, o] = [await rawRequest(logGoUrl, 'GET', p), await rawRequest(ours.url, 'GET', p)];
     assert.equal(o.status, 200, p);
     assert.equal(o.body, g.body, p);
   }
-  assert.equal((await rawRequest(ours.url, 'GET', '/get-tree-head')).body, entry('formats.json', 'tree-head-size-5').ascii);
+  assert.equal(
+    (await rawRequest(ours.url, 'GET', '/get-tree-head')).body,
+    entry('formats.json', 'tree-head-size-5').ascii,
+  );
 });
 
 test('ascii-rejects and other-status cases: same status codes and error bodies', { skip: tools.skip }, async () => {

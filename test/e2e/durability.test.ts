@@ -11,9 +11,9 @@ import { parsePrivateKey } from '../../src/sigsum/keyfile.js';
 import { SeedSigner } from '../../src/sigsum/crypto.js';
 import { verifyConsistency, verifyInclusion } from '../../src/sigsum/merkle.js';
 import { verifyTreeHead, type CosignedTreeHead } from '../../src/sigsum/treehead.js';
-import { tempDir, waitFor } from '../helpers/fixtures.js';
-import { runCli, startServer } from '../helpers/process.js';
-import { addLeaf, getConsistency, getInclusion, getTreeHead, makeLeaf, type TestLeaf } from '../helpers/client.js';
+import { tempDir, waitFor } from '../support/fixtures.js';
+import { runCli, startServer } from '../support/process.js';
+import { addLeaf, getConsistency, getInclusion, getTreeHead, makeLeaf, type TestLeaf } from '../support/client.js';
 
 test('kill -9 during a burst loses no leaf that got 200 and never rolls back', async t => {
   const dir = tempDir(t);
@@ -22,7 +22,20 @@ test('kill -9 during a burst loses no leaf that got 200 and never rolls back', a
   assert.equal(runCli(['keygen', '-o', key]).status, 0);
   assert.equal(runCli(['init', '--data-dir', data, '--key-file', key]).status, 0);
   const logKey = parsePrivateKey(readFileSync(key, 'utf8')).publicKey;
-  const args = ['--data-dir', data, '--key-file', key, '--external-endpoint', '127.0.0.1:0', '--internal-endpoint', '127.0.0.1:0', '--interval', '100ms', '--add-leaf-wait', '0'];
+  const args = [
+    '--data-dir',
+    data,
+    '--key-file',
+    key,
+    '--external-endpoint',
+    '127.0.0.1:0',
+    '--internal-endpoint',
+    '127.0.0.1:0',
+    '--interval',
+    '100ms',
+    '--add-leaf-wait',
+    '0',
+  ];
   const srv = await startServer(args);
   t.after(() => srv.stop('SIGKILL'));
 
@@ -69,14 +82,25 @@ test('kill -9 during a burst loses no leaf that got 200 and never rolls back', a
   assert.ok(verifyTreeHead(logKey, th));
   assert.ok(th.size >= latest.size, `head shrank from ${latest.size} to ${th.size}`);
   if (th.size > latest.size && latest.size > 0) {
-    assert.ok(verifyConsistency(latest.size, th.size, latest.rootHash, th.rootHash, await getConsistency(again.url, latest.size, th.size)));
+    assert.ok(
+      verifyConsistency(
+        latest.size,
+        th.size,
+        latest.rootHash,
+        th.rootHash,
+        await getConsistency(again.url, latest.size, th.size),
+      ),
+    );
   } else {
     assert.deepEqual(th.rootHash, latest.rootHash);
   }
   let withIndex = 0;
   for (const { leaf, index } of committed.values()) {
     const p = await getInclusion(again.url, th.size, leaf.leafHash);
-    assert.ok(typeof p !== 'number', `a leaf answered 200 before the crash is missing (${p})`);
+    assert.ok(
+      typeof p !== 'number',
+      `a leaf answered 200 before the crash is missing (HTTP ${typeof p === 'number' ? p : 'ok'})`,
+    );
     assert.ok(verifyInclusion(leaf.leafHash, p.index, th.size, p.path, th.rootHash));
     if (index !== undefined) {
       assert.equal(p.index, index);

@@ -14,9 +14,9 @@ import { SeedSigner } from '../../src/sigsum/crypto.js';
 import { verifyConsistency, verifyInclusion } from '../../src/sigsum/merkle.js';
 import { verifyTreeHead, type CosignedTreeHead } from '../../src/sigsum/treehead.js';
 import { parseLeaves } from '../../src/sigsum/leaf.js';
-import { tempDir, waitFor } from '../helpers/fixtures.js';
-import { runCli, startServer } from '../helpers/process.js';
-import { addLeaf, getConsistency, getInclusion, getTreeHead, makeLeaf, pool } from '../helpers/client.js';
+import { tempDir, waitFor } from '../support/fixtures.js';
+import { runCli, startServer } from '../support/process.js';
+import { addLeaf, getConsistency, getInclusion, getTreeHead, makeLeaf, pool } from '../support/client.js';
 
 const N = 300;
 
@@ -28,7 +28,22 @@ test('submit, wait for 200, verify heads, consistency, inclusion and leaves', as
   assert.equal(init.status, 0, init.stderr);
   const logKey = parsePrivateKey(readFileSync(key, 'utf8')).publicKey;
 
-  const srv = await startServer(['--data-dir', join(dir, 'data'), '--key-file', key, '--external-endpoint', '127.0.0.1:0', '--internal-endpoint', '127.0.0.1:0', '--interval', '200ms', '--url-prefix', 'testonly', '--add-leaf-wait', '0']);
+  const srv = await startServer([
+    '--data-dir',
+    join(dir, 'data'),
+    '--key-file',
+    key,
+    '--external-endpoint',
+    '127.0.0.1:0',
+    '--internal-endpoint',
+    '127.0.0.1:0',
+    '--interval',
+    '200ms',
+    '--url-prefix',
+    'testonly',
+    '--add-leaf-wait',
+    '0',
+  ]);
   t.after(() => srv.stop('SIGKILL'));
   assert.match(srv.url, /\/testonly$/);
 
@@ -46,10 +61,15 @@ test('submit, wait for 200, verify heads, consistency, inclusion and leaves', as
   const leaves = Array.from({ length: N }, (_, i) => makeLeaf(submitter, `e2e leaf ${i}\n`));
   await pool(leaves, 32, async l => assert.equal(await addLeaf(srv.url, l.body), 202));
   const pending = new Set(leaves.map((_, i) => i));
-  await waitFor('every add-leaf to answer 200', async () => {
-    for (const i of [...pending]) if ((await addLeaf(srv.url, leaves[i].body)) === 200) pending.delete(i);
-    return pending.size === 0;
-  }, 30_000, 100);
+  await waitFor(
+    'every add-leaf to answer 200',
+    async () => {
+      for (const i of [...pending]) if ((await addLeaf(srv.url, leaves[i].body)) === 200) pending.delete(i);
+      return pending.size === 0;
+    },
+    30_000,
+    100,
+  );
   await waitFor('the published head to cover every leaf', async () => (await getTreeHead(srv.url)).size === N);
   watching = false;
   await watcher;
@@ -68,13 +88,13 @@ test('submit, wait for 200, verify heads, consistency, inclusion and leaves', as
   const seen = new Set<number>();
   await pool(leaves, 16, async l => {
     const p = await getInclusion(srv.url, final.size, l.leafHash);
-    assert.ok(typeof p !== 'number', `inclusion proof: ${p}`);
+    assert.ok(typeof p !== 'number', `inclusion proof: HTTP ${typeof p === 'number' ? p : 'ok'}`);
     assert.ok(verifyInclusion(l.leafHash, p.index, final.size, p.path, final.rootHash));
     seen.add(p.index);
   });
   assert.equal(seen.size, N);
   const served: Uint8Array[] = [];
-  for (let start = 0; start < N; ) {
+  for (let start = 0; start < N;) {
     const r = await fetch(`${srv.url}/get-leaves/${start}/${N}`);
     const got = parseLeaves(await r.text());
     served.push(...got);

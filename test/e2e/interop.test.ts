@@ -12,9 +12,9 @@ import { sha256 } from '../../src/sigsum/crypto.js';
 import { parsePrivateKey } from '../../src/sigsum/keyfile.js';
 import { parseProof, verifyProof } from '../../src/sigsum/proof.js';
 import { toHex } from '../../src/sigsum/types.js';
-import { tempDir, waitFor } from '../helpers/fixtures.js';
-import { runCli, startServer } from '../helpers/process.js';
-import { requireTools, tool } from '../helpers/tools.js';
+import { tempDir, waitFor } from '../support/fixtures.js';
+import { runCli, startServer } from '../support/process.js';
+import { requireTools, tool } from '../support/tools.js';
 
 const run = promisify(execFile);
 const tools = requireTools();
@@ -26,7 +26,20 @@ test('sigsum-submit, sigsum-verify and sigsum-monitor against our log', { skip: 
   const logKeyFile = join(dir, 'log.key');
   runCli(['keygen', '-o', logKeyFile]);
   assert.equal(runCli(['init', '--data-dir', join(dir, 'data'), '--key-file', logKeyFile]).status, 0);
-  const srv = await startServer(['--data-dir', join(dir, 'data'), '--key-file', logKeyFile, '--external-endpoint', '127.0.0.1:0', '--internal-endpoint', '127.0.0.1:0', '--interval', '250ms', '--url-prefix', 'interop']);
+  const srv = await startServer([
+    '--data-dir',
+    join(dir, 'data'),
+    '--key-file',
+    logKeyFile,
+    '--external-endpoint',
+    '127.0.0.1:0',
+    '--internal-endpoint',
+    '127.0.0.1:0',
+    '--interval',
+    '250ms',
+    '--url-prefix',
+    'interop',
+  ]);
   t.after(() => srv.stop('SIGKILL'));
 
   const logKey = parsePrivateKey(readFileSync(logKeyFile, 'utf8')).publicKey;
@@ -43,23 +56,54 @@ test('sigsum-submit, sigsum-verify and sigsum-monitor against our log', { skip: 
 
   const submitter = parsePrivateKey(readFileSync(subKey, 'utf8')).publicKey;
   for (const f of files) {
-    const r = await run('sh', ['-c', `"$0" -k "$1" -p "$2" "$3" < "$4"`, tool(bin, 'sigsum-verify'), subKey + '.pub', policy, f + '.proof', f]);
+    const r = await run('sh', [
+      '-c',
+      `"$0" -k "$1" -p "$2" "$3" < "$4"`,
+      tool(bin, 'sigsum-verify'),
+      subKey + '.pub',
+      policy,
+      f + '.proof',
+      f,
+    ]);
     assert.equal(r.stderr, '');
     // Our own verifier agrees.
-    verifyProof(parseProof(readFileSync(f + '.proof', 'utf8')), submitter, sha256(readFileSync(f)), { logKey, witnesses: [], quorum: 0 });
+    verifyProof(parseProof(readFileSync(f + '.proof', 'utf8')), submitter, sha256(readFileSync(f)), {
+      logKey,
+      witnesses: [],
+      quorum: 0,
+    });
   }
-  await assert.rejects(run('sh', ['-c', `"$0" -k "$1" -p "$2" "$3" < "$4"`, tool(bin, 'sigsum-verify'), subKey + '.pub', policy, files[0] + '.proof', files[1]]));
+  await assert.rejects(
+    run('sh', [
+      '-c',
+      `"$0" -k "$1" -p "$2" "$3" < "$4"`,
+      tool(bin, 'sigsum-verify'),
+      subKey + '.pub',
+      policy,
+      files[0] + '.proof',
+      files[1],
+    ]),
+  );
 
   // sigsum-monitor reports every leaf of the submitter key, with the checksums we expect.
   const want = new Set(files.map(f => toHex(sha256(sha256(readFileSync(f))))));
-  const mon = spawn(tool(bin, 'sigsum-monitor'), ['-p', policy, '-i', '1s', subKey + '.pub'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const mon = spawn(tool(bin, 'sigsum-monitor'), ['-p', policy, '-i', '1s', subKey + '.pub'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   t.after(() => mon.kill('SIGKILL'));
   let out = '';
   mon.stdout.on('data', d => (out += d));
   const keyHash = toHex(sha256(submitter));
-  await waitFor('sigsum-monitor to report all leaves', () => {
-    const seen = [...out.matchAll(/index (\d+) keyhash ([0-9a-f]{64}) checksum ([0-9a-f]{64})/g)].filter(m => m[2] === keyHash).map(m => m[3]);
-    return seen.length >= N && [...want].every(c => seen.includes(c));
-  }, 60_000, 100);
+  await waitFor(
+    'sigsum-monitor to report all leaves',
+    () => {
+      const seen = [...out.matchAll(/index (\d+) keyhash ([0-9a-f]{64}) checksum ([0-9a-f]{64})/g)]
+        .filter(m => m[2] === keyHash)
+        .map(m => m[3]);
+      return seen.length >= N && [...want].every(c => seen.includes(c));
+    },
+    60_000,
+    100,
+  );
   mon.kill('SIGTERM');
 });

@@ -15,13 +15,21 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseSignedTreeHead, verifyTreeHead, type CosignedTreeHead } from '../../src/sigsum/treehead.js';
+import type { CosignedTreeHead } from '../../src/sigsum/treehead.js';
+import { parseSecondaryState } from '../../src/sigsum/secondary-state.js';
 import { verifyConsistency } from '../../src/sigsum/merkle.js';
 import { DB_FILE, openSqliteStore } from '../../src/storage/sqlite.js';
-import { entry, h } from '../helpers/vectors.js';
-import { submitterSigner, waitFor } from '../helpers/fixtures.js';
-import { addLeaf, getConsistency, getInclusion, getTreeHead, makeLeaf, type TestLeaf } from '../helpers/client.js';
-import { freePort, startServer, writeKey, type ServerProcess } from '../helpers/process.js';
+import { entry, h } from '../support/vectors.js';
+import { submitterSigner, waitFor } from '../support/fixtures.js';
+import { addLeaf, getConsistency, getInclusion, getTreeHead, makeLeaf, type TestLeaf } from '../support/client.js';
+import {
+  ensurePrimary,
+  ensureReplica,
+  freePort,
+  startServer,
+  writeKey,
+  type ServerProcess,
+} from '../support/process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sigsum-log-repl-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,8 +47,18 @@ interface Node {
 }
 
 const nodes: Record<'p' | 's1' | 's2', Node> = {} as never;
-for (const [name, seed] of [['p', ''], ['s1', '11'], ['s2', '12']] as const) {
-  nodes[name] = { name, dir: join(dir, name), ext: await freePort(), int: await freePort(), key: name === 'p' ? logKey : writeKey(dir, `${name}.key`, h(seed.repeat(32))) };
+for (const [name, seed] of [
+  ['p', ''],
+  ['s1', '11'],
+  ['s2', '12'],
+] as const) {
+  nodes[name] = {
+    name,
+    dir: join(dir, name),
+    ext: await freePort(),
+    int: await freePort(),
+    key: name === 'p' ? logKey : writeKey(dir, `${name}.key`, h(seed.repeat(32))),
+  };
 }
 const internalUrl = (n: Node) => `http://127.0.0.1:${n.int}`;
 const publicUrl = (n: Node) => `http://127.0.0.1:${n.ext}`;
@@ -49,16 +67,37 @@ after(async () => {
 });
 
 function endpoints(n: Node): string[] {
-  return ['--data-dir', n.dir, '--external-endpoint', `127.0.0.1:${n.ext}`, '--internal-endpoint', `127.0.0.1:${n.int}`];
+  return [
+    '--data-dir',
+    n.dir,
+    '--external-endpoint',
+    `127.0.0.1:${n.ext}`,
+    '--internal-endpoint',
+    `127.0.0.1:${n.int}`,
+  ];
 }
 
 async function startSecondary(n: Node, primary: Node): Promise<void> {
-  n.proc = await startServer(['--role', 'secondary', ...endpoints(n), '--init-if-missing', '--key-file', n.key.path, '--log-pubkey-file', logKey.pub, '--primary-url', internalUrl(primary), '--interval', '100ms']);
+  await ensureReplica(n.dir, logKey.signer.publicKey);
+  n.proc = await startServer([
+    '--role',
+    'secondary',
+    ...endpoints(n),
+    '--key-file',
+    n.key.path,
+    '--log-pubkey-file',
+    logKey.pub,
+    '--primary-url',
+    internalUrl(primary),
+    '--interval',
+    '100ms',
+  ]);
 }
 
 async function startPrimary(n: Node, secondaries: Node[], extra: string[] = []): Promise<void> {
   const pairs = secondaries.flatMap(s => ['--secondary-url', internalUrl(s), '--secondary-pubkey-file', s.key.pub]);
-  n.proc = await startServer([...endpoints(n), '--init-if-missing', '--key-file', logKey.path, '--interval', INTERVAL, ...pairs, ...extra]);
+  if (!extra.includes('--promote')) await ensurePrimary(n.dir, logKey.signer);
+  n.proc = await startServer([...endpoints(n), '--key-file', logKey.path, '--interval', INTERVAL, ...pairs, ...extra]);
 }
 
 async function stop(n: Node, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
@@ -66,12 +105,10 @@ async function stop(n: Node, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> 
   n.proc = undefined;
 }
 
-/** The replica size a secondary signs for the primary. */
+/** A secondary's replica size, as it tells a promotion probe (get-secondary-state). */
 async function replicaSize(n: Node): Promise<number> {
-  const r = await fetch(`${internalUrl(n)}/get-secondary-tree-head`);
-  const sth = parseSignedTreeHead(await r.text());
-  assert.ok(verifyTreeHead(n.key.signer.publicKey, sth));
-  return sth.size;
+  const r = await fetch(`${internalUrl(n)}/get-secondary-state`);
+  return parseSecondaryState(await r.text()).replica.size;
 }
 
 let counter = 0;
@@ -105,7 +142,8 @@ test('quorum all: 200 only once both secondaries hold the leaf; a secondary down
       const r = th.size > 0 ? await getInclusion(p, Math.max(th.size, 2), l.leafHash) : 404;
       return typeof r === 'number' ? undefined : r.index;
     });
-    for (const s of [nodes.s1, nodes.s2]) assert.ok((await replicaSize(s)) > index, `${s.name} holds leaf ${index} once it is 200`);
+    for (const s of [nodes.s1, nodes.s2])
+      assert.ok((await replicaSize(s)) > index, `${s.name} holds leaf ${index} once it is 200`);
   }
 
   await stop(nodes.s2);
@@ -131,7 +169,10 @@ test('--replication-quorum 1: one secondary down does not stop growth, both down
   await startSecondary(nodes.s1, nodes.p);
   await startSecondary(nodes.s2, nodes.p);
   await until200(p, held, 'after both returned');
-  await waitFor('both replicas to catch up', async () => (await replicaSize(nodes.s1)) === (await replicaSize(nodes.s2)) && (await replicaSize(nodes.s1)) >= 15);
+  await waitFor(
+    'both replicas to catch up',
+    async () => (await replicaSize(nodes.s1)) === (await replicaSize(nodes.s2)) && (await replicaSize(nodes.s1)) >= 15,
+  );
 });
 
 test('failover: kill -9 the primary under load, promote a secondary, nothing that got 200 is lost', async () => {
@@ -182,7 +223,15 @@ test('failover: kill -9 the primary under load, promote a secondary, nothing tha
   const first = await getTreeHead(np);
   assert.ok(first.size >= lastHead.size, `new head ${first.size} >= last published ${lastHead.size}`);
   if (first.size > lastHead.size && lastHead.size > 0) {
-    assert.ok(verifyConsistency(lastHead.size, first.size, lastHead.rootHash, first.rootHash, await getConsistency(np, lastHead.size, first.size)));
+    assert.ok(
+      verifyConsistency(
+        lastHead.size,
+        first.size,
+        lastHead.rootHash,
+        first.rootHash,
+        await getConsistency(np, lastHead.size, first.size),
+      ),
+    );
   } else if (first.size === lastHead.size) {
     assert.deepEqual(first.rootHash, lastHead.rootHash);
   }
@@ -213,7 +262,13 @@ test('a secondary that followed the promoted primary refuses the old one (lower 
   const before = await replicaSize(follower);
   await stop(follower);
   await startSecondary(follower, nodes.p);
-  await waitFor('the refusal', () => /refusing to follow a primary of epoch 0: this node already followed a primary of epoch 1/.test(follower.proc!.stderr()) || undefined);
+  await waitFor(
+    'the refusal',
+    () =>
+      /refusing to follow a primary of epoch 0: this node already knows a primary of epoch 1/.test(
+        follower.proc!.stderr(),
+      ) || undefined,
+  );
   assert.equal(await replicaSize(follower), before);
   await stop(nodes.p);
   await stop(follower);

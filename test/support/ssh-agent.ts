@@ -4,7 +4,7 @@
 // of an OpenSSH installation.
 import { createServer, type Server } from 'node:net';
 import { createHash } from 'node:crypto';
-import type { Signer } from '../../src/sigsum/crypto.js';
+import type { SyncSigner } from '../../src/sigsum/crypto.js';
 
 const REQUEST_IDENTITIES = 11;
 const IDENTITIES_ANSWER = 12;
@@ -38,7 +38,7 @@ export function fingerprint(pub: Uint8Array): string {
 export class TestSshAgent {
   private server: Server | undefined;
 
-  constructor(private readonly keys: Signer[]) {}
+  constructor(private readonly keys: SyncSigner[]) {}
 
   listen(path: string): Promise<void> {
     this.server = createServer(sock => {
@@ -64,7 +64,10 @@ export class TestSshAgent {
     if (msg[0] === REQUEST_IDENTITIES) {
       const count = Buffer.alloc(4);
       count.writeUInt32BE(this.keys.length);
-      return frame(IDENTITIES_ANSWER, Buffer.concat([count, ...this.keys.flatMap(k => [str(keyBlob(k.publicKey)), str('test key')])]));
+      return frame(
+        IDENTITIES_ANSWER,
+        Buffer.concat([count, ...this.keys.flatMap(k => [str(keyBlob(k.publicKey)), str('test key')])]),
+      );
     }
     if (msg[0] === SIGN_REQUEST) {
       const blobLen = msg.readUInt32BE(1);

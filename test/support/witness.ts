@@ -8,7 +8,7 @@
 // a cosignature/v1 line (key ID type 0x04) otherwise.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { cosignatureLine, keyId, KEY_TYPE_ED25519, formatSignatureLine } from '../../src/sigsum/checkpoint.js';
-import { sha256, verify, type Signer } from '../../src/sigsum/crypto.js';
+import { sha256, verify, type SyncSigner } from '../../src/sigsum/crypto.js';
 import { EMPTY_ROOT, verifyConsistency } from '../../src/sigsum/merkle.js';
 import { originForKey } from '../../src/sigsum/treehead.js';
 import { parseAddCheckpoint } from '../../src/sigsum/witness-protocol.js';
@@ -24,7 +24,7 @@ export type WitnessMode =
 
 export interface TestWitnessOptions {
   name: string;
-  signer: Signer;
+  signer: SyncSigner;
   /** Logs it knows: their public keys. */
   logs: PublicKey[];
   /** Seconds since the epoch for cosignature timestamps. */
@@ -33,6 +33,11 @@ export interface TestWitnessOptions {
 }
 
 export class TestWitness {
+  /** The size this witness has cosigned for the log with key `logKey` (0 before any). */
+  cosignedSize(logKey: PublicKey): number {
+    return this.state.get(originForKey(logKey))?.size ?? 0;
+  }
+
   mode: WitnessMode = 'ok';
   /** Milliseconds to wait before answering (a slow witness). */
   delayMs = 0;
@@ -105,7 +110,13 @@ export class TestWitness {
       return send(404, 'unknown log\n');
     }
     const id = Buffer.from(keyId(r.origin, KEY_TYPE_ED25519, logKey));
-    const signed = r.signatures.some(s => s.name === r.origin && s.blob.length === 68 && id.equals(Buffer.from(s.blob.subarray(0, 4))) && verify(logKey, Buffer.from(r.body, 'utf8'), s.blob.subarray(4) as Signature));
+    const signed = r.signatures.some(
+      s =>
+        s.name === r.origin &&
+        s.blob.length === 68 &&
+        id.equals(Buffer.from(s.blob.subarray(0, 4))) &&
+        verify(logKey, Buffer.from(r.body, 'utf8'), s.blob.subarray(4) as Signature),
+    );
     if (!signed) {
       record(403);
       return send(403, 'no valid log signature\n');
@@ -129,7 +140,9 @@ export class TestWitness {
         record(422);
         return send(422, 'different root at the same size\n');
       }
-    } else if (r.oldSize === 0 ? r.proof.length !== 0 : !verifyConsistency(r.oldSize, r.size, stored.root, r.rootHash, r.proof)) {
+    } else if (
+      r.oldSize === 0 ? r.proof.length !== 0 : !verifyConsistency(r.oldSize, r.size, stored.root, r.rootHash, r.proof)
+    ) {
       record(422);
       return send(422, 'bad consistency proof\n');
     }
@@ -152,7 +165,11 @@ export class TestWitness {
       case 'future':
         return send(200, cosignatureLine(this.opts.name, this.opts.signer, r.origin, th, now + 86_400n));
       case 'other-types-first':
-        return send(200, formatSignatureLine({ name: this.opts.name, blob: new Uint8Array(100).fill(7) }) + cosignatureLine(this.opts.name, this.opts.signer, r.origin, th, now));
+        return send(
+          200,
+          formatSignatureLine({ name: this.opts.name, blob: new Uint8Array(100).fill(7) }) +
+            cosignatureLine(this.opts.name, this.opts.signer, r.origin, th, now),
+        );
       default:
         return send(200, cosignatureLine(this.opts.name, this.opts.signer, r.origin, th, now));
     }

@@ -3,9 +3,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AsciiParser, decodeHexSized, parseDecimal, ParseError } from '../../src/sigsum/ascii.js';
 import { parseAddLeafRequest, formatAddLeafRequest } from '../../src/sigsum/leaf.js';
-import { parseCosignedTreeHead, parseSignedTreeHead, formatSignedTreeHead, formatCosignedTreeHead } from '../../src/sigsum/treehead.js';
+import {
+  parseCosignedTreeHead,
+  parseSignedTreeHead,
+  formatSignedTreeHead,
+  formatCosignedTreeHead,
+} from '../../src/sigsum/treehead.js';
 import { parseSubmitHeader } from '../../src/sigsum/token.js';
-import { entry } from '../helpers/vectors.js';
+import { entry } from '../support/vectors.js';
 
 test('decimal integers: sigsum-go accept and reject tables', () => {
   const v = entry('sigsum-go.json', 'decimal-integers');
@@ -41,7 +46,14 @@ test('add-leaf request: round trip; trailing line rejected', () => {
   for (let i = 0; i < 5; i++) {
     const leaf = entry('formats.json', `leaf-${i}`);
     assert.equal(formatAddLeafRequest(parseAddLeafRequest(leaf.add_leaf_body)), leaf.add_leaf_body);
-    assert.equal(formatAddLeafRequest(parseAddLeafRequest(leaf.add_leaf_body.toUpperCase().replace(/MESSAGE|SIGNATURE|PUBLIC_KEY/g, (k: string) => k.toLowerCase()))), leaf.add_leaf_body);
+    assert.equal(
+      formatAddLeafRequest(
+        parseAddLeafRequest(
+          leaf.add_leaf_body.toUpperCase().replace(/MESSAGE|SIGNATURE|PUBLIC_KEY/g, (k: string) => k.toLowerCase()),
+        ),
+      ),
+      leaf.add_leaf_body,
+    );
   }
 });
 

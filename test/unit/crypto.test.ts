@@ -10,7 +10,7 @@ import { SeedSigner, sha256, verify, verifyAsync, isSpecialPublicKeyEncoding } f
 import { verifyGoSemantics } from '../../src/sigsum/ed25519-ref.js';
 import { submitTokenSignedData } from '../../src/sigsum/token.js';
 import type { PublicKey, Signature } from '../../src/sigsum/types.js';
-import { entry, h, hx } from '../helpers/vectors.js';
+import { entry, h, hx, vectors } from '../support/vectors.js';
 
 const L = (1n << 252n) + 27742317777372353535851937790883648493n;
 const P = (1n << 255n) - 19n;
@@ -105,11 +105,22 @@ test('small-order and non-canonical public keys: Go semantics', async () => {
   // Non-canonical R (identity as y = p + 1) never equals the canonical R'.
   assert.equal(await both(identity, msg, sig(le(P + 1n), 0n)), false);
   assert.equal(await both(identity, msg, sig(le(1n), 0n)), true);
-  // A point of order 4 (y = 0) and a torsioned key A = B + T.
-  const order4 = le(0n);
-  assert.equal(await both(order4, msg, sig(R, S)), verifyGoSemantics(order4, msg, sig(R, S)));
-  const torsioned = ed.Point.BASE.add(ed.Point.fromBytes(order4, true)).toBytes();
+  // A torsioned key A = B + T (T of order 4): [k]A has a torsion part [S]B never has.
+  const torsioned = ed.Point.BASE.add(ed.Point.fromBytes(le(0n), true)).toBytes();
   assert.equal(await both(torsioned, msg, sig(R, S)), false);
+});
+
+test("Go crypto/ed25519's own verdicts on the ed25519-speccheck edge cases: both paths give exactly those", async () => {
+  const cases = vectors('ed25519-speccheck.json').cases as {
+    id: number;
+    message: string;
+    public_key: string;
+    signature: string;
+    go_accepts: boolean;
+  }[];
+  assert.equal(cases.length, 12);
+  for (const c of cases)
+    assert.equal(await both(h(c.public_key), h(c.message), h(c.signature)), c.go_accepts, `case ${c.id}`);
 });
 
 test('public keys that are not curve points are rejected', async () => {

@@ -1,8 +1,14 @@
 // OpenSSH key files as written by sigsum-key and ssh-keygen, and our own.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatPrivateKey, formatPublicKey, parsePrivateKey, parsePublicKey, KeyFileError } from '../../src/sigsum/keyfile.js';
-import { dataFile, entry, h, hx } from '../helpers/vectors.js';
+import {
+  formatPrivateKey,
+  formatPublicKey,
+  parsePrivateKey,
+  parsePublicKey,
+  KeyFileError,
+} from '../../src/sigsum/keyfile.js';
+import { dataFile, entry, h, hx } from '../support/vectors.js';
 
 test('public keys: OpenSSH lines and hex from formats.json', () => {
   for (const id of ['key-submitter', 'key-log', 'key-witness', 'key-secondary']) {
@@ -23,9 +29,16 @@ test('private keys written by sigsum-key generate and ssh-keygen', () => {
 test('our private key format round-trips and matches the ssh layout', () => {
   const seed = h(entry('formats.json', 'key-log').private_seed);
   const text = formatPrivateKey(seed);
-  assert.match(text, /^-----BEGIN OPENSSH PRIVATE KEY-----\n([A-Za-z0-9+/=]{70}\n)+[A-Za-z0-9+/=]{1,70}\n-----END OPENSSH PRIVATE KEY-----\n$/);
+  assert.match(
+    text,
+    /^-----BEGIN OPENSSH PRIVATE KEY-----\n([A-Za-z0-9+/=]{70}\n)+[A-Za-z0-9+/=]{1,70}\n-----END OPENSSH PRIVATE KEY-----\n$/,
+  );
   assert.equal(hx(parsePrivateKey(text).publicKey), entry('formats.json', 'key-log').public_key);
-  assert.equal(hx(parsePrivateKey(hx(seed)).publicKey), entry('formats.json', 'key-log').public_key, 'raw hex seed (log-go legacy form)');
+  assert.equal(
+    hx(parsePrivateKey(hx(seed)).publicKey),
+    entry('formats.json', 'key-log').public_key,
+    'raw hex seed (log-go legacy form)',
+  );
 });
 
 test('malformed key files are rejected with a reason', () => {

@@ -2,17 +2,27 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SeedSigner, sha256 } from '../../src/sigsum/crypto.js';
-import { leafFromBytes, leafLine, leafOfRequest, leafSignedData, leafToBytes, parseAddLeafRequest, parseLeaves, signLeaf, verifyLeafSignature } from '../../src/sigsum/leaf.js';
+import {
+  leafFromBytes,
+  leafLine,
+  leafOfRequest,
+  leafSignedData,
+  leafToBytes,
+  parseAddLeafRequest,
+  parseLeaves,
+  signLeaf,
+  verifyLeafSignature,
+} from '../../src/sigsum/leaf.js';
 import { leafHash } from '../../src/sigsum/merkle.js';
 import type { Hash } from '../../src/sigsum/types.js';
-import { entry, h, hx } from '../helpers/vectors.js';
+import { entry, h, hx } from '../support/vectors.js';
 
 const submitter = new SeedSigner(h(entry('formats.json', 'key-submitter').private_seed));
 
 test('formats.json leaves: every intermediate value', () => {
   for (let i = 0; i < 5; i++) {
     const v = entry('formats.json', `leaf-${i}`);
-    const message = sha256(Buffer.from(v.data)) as Hash;
+    const message = sha256(Buffer.from(v.data));
     assert.equal(hx(message), v.message);
     const checksum = sha256(message);
     assert.equal(hx(checksum), v.checksum);

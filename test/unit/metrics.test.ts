@@ -8,35 +8,71 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SeedSigner } from '../../src/sigsum/crypto.js';
 import { parsePolicy } from '../../src/sigsum/policy.js';
-import { startPrimary } from '../../src/primary/node.js';
-import { startSecondary } from '../../src/secondary/node.js';
+import { startPrimary, startSecondary } from '../../src/node/index.js';
 import { initDataDir } from '../../src/storage/datadir.js';
 import { Logger } from '../../src/util/logger.js';
 import { systemClock } from '../../src/util/clock.js';
-import { h } from '../helpers/vectors.js';
-import { logSigner, submitterSigner, tempDir, waitFor } from '../helpers/fixtures.js';
-import { addLeaf, getTreeHead, makeLeaf } from '../helpers/client.js';
-import { freePort } from '../helpers/process.js';
+import { h } from '../support/vectors.js';
+import { logSigner, submitterSigner, tempDir, waitFor } from '../support/fixtures.js';
+import { addLeaf, getTreeHead, makeLeaf } from '../support/client.js';
+import { freePort } from '../support/process.js';
 import { TestWitness } from '../support/witness.js';
 
 test('metrics after a run with a secondary and a witness; /health; one log line per request at debug', async t => {
   const dir = tempDir(t);
   const secondaryKey = new SeedSigner(h('81'.repeat(32)));
-  const w = await new TestWitness({ name: 'witness.example/metrics', signer: new SeedSigner(h('82'.repeat(32))), logs: [logSigner.publicKey] }).start();
+  const w = await new TestWitness({
+    name: 'witness.example/metrics',
+    signer: new SeedSigner(h('82'.repeat(32))),
+    logs: [logSigner.publicKey],
+  }).start();
   t.after(() => w.stop());
   writeFileSync(join(dir, 'policy'), `${w.policyLine()}quorum ${w.policyName}\n`);
-  initDataDir(join(dir, 'p'), { role: 'primary', logPublicKey: logSigner.publicKey, signer: logSigner, now: Date.now() }).close();
+  (
+    await initDataDir(join(dir, 'p'), {
+      role: 'primary',
+      logPublicKey: logSigner.publicKey,
+      signer: logSigner,
+      now: Date.now(),
+    })
+  ).close();
+  (
+    await initDataDir(join(dir, 's'), { role: 'secondary', logPublicKey: logSigner.publicKey, now: Date.now() })
+  ).close();
+  (
+    await initDataDir(join(dir, 'lonely'), { role: 'secondary', logPublicKey: logSigner.publicKey, now: Date.now() })
+  ).close();
   const [pInt, sInt] = [await freePort(), await freePort()];
   const { logger: slog } = Logger.memory('info');
   const sec = await startSecondary({
-    dataDir: join(dir, 's'), initIfMissing: true, signer: secondaryKey, logPublicKey: logSigner.publicKey, primaryUrl: `http://127.0.0.1:${pInt}/testonly`,
-    externalEndpoint: '127.0.0.1:0', internalEndpoint: `127.0.0.1:${sInt}`, urlPrefix: 'testonly', interval: 50, maxRange: 512, peerTimeout: 1000, clock: systemClock, logger: slog,
+    dataDir: join(dir, 's'),
+    signer: secondaryKey,
+    logPublicKey: logSigner.publicKey,
+    primaryUrl: `http://127.0.0.1:${pInt}/testonly`,
+    externalEndpoint: '127.0.0.1:0',
+    internalEndpoint: `127.0.0.1:${sInt}`,
+    urlPrefix: 'testonly',
+    interval: 50,
+    maxRange: 512,
+    peerTimeout: 1000,
+    clock: systemClock,
+    logger: slog,
   });
   t.after(() => sec.stop());
   const { logger, lines } = Logger.memory('debug');
   const pri = await startPrimary({
-    dataDir: join(dir, 'p'), signer: logSigner, externalEndpoint: '127.0.0.1:0', internalEndpoint: `127.0.0.1:${pInt}`, urlPrefix: 'testonly',
-    interval: 100, resignPeriod: 10_000, maxRange: 512, peerTimeout: 1000, clock: systemClock, logger,
+    dataDir: join(dir, 'p'),
+    signer: logSigner,
+    externalEndpoint: '127.0.0.1:0',
+    internalEndpoint: `127.0.0.1:${pInt}`,
+    urlPrefix: 'testonly',
+    interval: 100,
+    resignInterval: 10_000,
+    maxRange: 512,
+    peerTimeout: 1000,
+    clock: systemClock,
+    logger,
+    hold: { waitMs: 0, maxHeld: 0 },
     secondaries: [{ url: `http://127.0.0.1:${sInt}/testonly`, publicKey: secondaryKey.publicKey }],
     witnesses: { policy: parsePolicy(`${w.policyLine()}quorum ${w.policyName}\n`), gate: true, timeoutMs: 1000 },
   });
@@ -46,7 +82,12 @@ test('metrics after a run with a secondary and a witness; /health; one log line 
   for (const l of leaves) await addLeaf(base, l.body);
   for (const l of leaves) await waitFor('200', async () => (await addLeaf(base, l.body)) === 200);
   await waitFor('published size 5', async () => (await getTreeHead(base)).size === 5);
-  await waitFor('secondary published size 5', async () => (await fetch(`${sec.external.url}/testonly/get-tree-head`)).status === 200 && (await getTreeHead(`${sec.external.url}/testonly`)).size === 5);
+  await waitFor(
+    'secondary published size 5',
+    async () =>
+      (await fetch(`${sec.external.url}/testonly/get-tree-head`)).status === 200 &&
+      (await getTreeHead(`${sec.external.url}/testonly`)).size === 5,
+  );
 
   const scrape = async (url: string) => {
     const r = await fetch(`${url}/metrics`);
@@ -65,7 +106,13 @@ test('metrics after a run with a secondary and a witness; /health; one log line 
   assert.match(pm, /^sigsum_log_go_witness_quorum_latency_bucket\{le="10"\} [1-9]/m);
   assert.match(pm, /^sigsum_log_go_http_req\{endpoint="add-leaf"\} (\d+)/m);
   assert.match(pm, /^sigsum_log_go_http_rsp\{endpoint="add-leaf",status="202"\} [1-9]/m);
-  assert.match(pm, new RegExp(`^sigsum_log_go_witness_checkpoint_requests_total\\{witness="127.0.0.1:${w.port}",status="200",retried="false"\\} [1-9]`, 'm'));
+  assert.match(
+    pm,
+    new RegExp(
+      `^sigsum_log_go_witness_checkpoint_requests_total\\{witness="127.0.0.1:${w.port}",status="200",retried="false"\\} [1-9]`,
+      'm',
+    ),
+  );
   // Ours.
   const value = (text: string, re: string) => Number(new RegExp(`^${re} (\\S+)$`, 'm').exec(text)?.[1]);
   assert.equal(value(pm, 'sigsum_log_tree_size\\{head="published"\\}'), 5);
@@ -80,7 +127,12 @@ test('metrics after a run with a secondary and a witness; /health; one log line 
   assert.equal(value(pm, `sigsum_log_secondary_lag_leaves\\{secondary="http://127.0.0.1:${sInt}/testonly"\\}`), 0);
   assert.equal(value(pm, `sigsum_log_secondary_up\\{secondary="http://127.0.0.1:${sInt}/testonly"\\}`), 1);
   assert.equal(value(pm, `sigsum_log_witness_cosigned_size\\{witness="127.0.0.1:${w.port}"\\}`), 5);
-  assert.ok(Math.abs(value(pm, `sigsum_log_witness_last_success_timestamp_seconds\\{witness="127.0.0.1:${w.port}"\\}`) - Date.now() / 1000) < 60);
+  assert.ok(
+    Math.abs(
+      value(pm, `sigsum_log_witness_last_success_timestamp_seconds\\{witness="127.0.0.1:${w.port}"\\}`) -
+        Date.now() / 1000,
+    ) < 60,
+  );
   assert.equal(value(sm, 'sigsum_log_replica_size'), 5);
   assert.equal(value(sm, 'sigsum_log_replica_lag_leaves'), 0);
   assert.equal(value(sm, 'sigsum_log_replication_halted'), 0);
@@ -90,7 +142,10 @@ test('metrics after a run with a secondary and a witness; /health; one log line 
 
   const health = await fetch(`${pri.internal.url}/health`);
   assert.equal(health.status, 200);
-  assert.match(await health.text(), /^ready\nrole primary, epoch 0\npublished tree size 5, signed tree size 5, local tree size 5\n$/);
+  assert.match(
+    await health.text(),
+    /^ready\nrole primary, epoch 0\npublished tree size 5, signed tree size 5, local tree size 5\n$/,
+  );
   const sh = await fetch(`${sec.internal.url}/health`);
   assert.equal(sh.status, 200);
   assert.match(await sh.text(), /^ready\nrole secondary/);
@@ -99,8 +154,18 @@ test('metrics after a run with a secondary and a witness; /health; one log line 
 
   // A secondary that has nothing verified yet is not ready.
   const lonely = await startSecondary({
-    dataDir: join(dir, 'lonely'), initIfMissing: true, signer: secondaryKey, logPublicKey: logSigner.publicKey, primaryUrl: 'http://127.0.0.1:9',
-    externalEndpoint: '127.0.0.1:0', internalEndpoint: '127.0.0.1:0', urlPrefix: '', interval: 1000, maxRange: 512, peerTimeout: 200, clock: systemClock, logger: slog,
+    dataDir: join(dir, 'lonely'),
+    signer: secondaryKey,
+    logPublicKey: logSigner.publicKey,
+    primaryUrl: 'http://127.0.0.1:9',
+    externalEndpoint: '127.0.0.1:0',
+    internalEndpoint: '127.0.0.1:0',
+    urlPrefix: '',
+    interval: 1000,
+    maxRange: 512,
+    peerTimeout: 200,
+    clock: systemClock,
+    logger: slog,
   });
   t.after(() => lonely.stop());
   const lh = await fetch(`${lonely.internal.url}/health`);

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parsePolicy, quorumSatisfied, quorumTrivial } from '../../src/sigsum/policy.js';
-import { entry } from '../helpers/vectors.js';
+import { entry } from '../support/vectors.js';
 
 const K = (c: string) => c.repeat(64);
 
@@ -11,7 +11,10 @@ test('the barreleye production policy: 2 of 3 witnesses', () => {
   const p = parsePolicy(entry('production-barreleye.json', 'barreleye-930').policy_as_in_test);
   assert.equal(p.logs.length, 1);
   assert.equal(p.logs[0].url, 'https://test.sigsum.org/barreleye');
-  assert.deepEqual(p.witnesses.map(w => w.name), ['test1', 'test2', 'test3']);
+  assert.deepEqual(
+    p.witnesses.map(w => w.name),
+    ['test1', 'test2', 'test3'],
+  );
   assert.equal(p.quorumName, '2of3');
   const [a, b, c] = p.witnesses.map(w => w.keyHash);
   assert.equal(quorumSatisfied(p.quorum, new Set([a])), false);

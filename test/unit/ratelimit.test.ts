@@ -11,19 +11,16 @@ import * as packet from 'dns-packet';
 import { SeedSigner, sha256 } from '../../src/sigsum/crypto.js';
 import { submitTokenSignedData } from '../../src/sigsum/token.js';
 import { toHex, type PublicKey } from '../../src/sigsum/types.js';
-import { NotFoundError, systemTxtResolver, type TxtResolver } from '../../src/ratelimit/dns.js';
+import { NotFoundError, systemTxtResolver, type TxtResolver } from '../../src/net/dns.js';
 import { TokenVerifier } from '../../src/ratelimit/token-verifier.js';
 import { SuffixList } from '../../src/ratelimit/suffix-list.js';
 import { parseRateLimitConfig } from '../../src/ratelimit/config.js';
 import { RateLimiter } from '../../src/ratelimit/limiter.js';
-import { PrimaryLog } from '../../src/primary/primary-log.js';
-import { initDataDir } from '../../src/storage/datadir.js';
-import { Logger } from '../../src/util/logger.js';
-import { entry, h } from '../helpers/vectors.js';
-import { FakeClock, logSigner, submitterSigner, tempDir } from '../helpers/fixtures.js';
-import { makeLeaf } from '../helpers/client.js';
-import { parseAddLeafRequest as parse } from '../../src/sigsum/leaf.js';
-import { openDataDir } from '../../src/storage/datadir.js';
+import { entry, h } from '../support/vectors.js';
+import { FakeClock, logSigner, submitterSigner, tempDir } from '../support/fixtures.js';
+import { makeLeaf } from '../support/client.js';
+import { testPrimary } from '../support/logs.js';
+import type { RateCount, RateCounterStore } from '../../src/storage/ports.js';
 
 const v = entry('sigsum-go.json', 'submit-token-test-domain');
 const vectorLogKey = h(v.log_public_key) as PublicKey;
@@ -53,18 +50,36 @@ test('submit tokens: the test-domain vector, wrong log, unknown domain, v0 fallb
   const tv = new TokenVerifier(vectorLogKey, resolver, { timeoutMs: 200, clock });
   assert.equal(await tv.verify(header), 'test.sigsum.org');
   // Token made for another log.
-  await assert.rejects(new TokenVerifier(logSigner.publicKey, resolver, { timeoutMs: 200, clock }).verify(header), { reason: 'bad-signature', message: /does not verify with any of the 1 key\(s\) published for test.sigsum.org/ });
-  await assert.rejects(tv.verify(`nowhere.example ${v.token}`), { reason: 'not-found', message: /_sigsum_v0.nowhere.example: no such DNS name/ });
+  await assert.rejects(new TokenVerifier(logSigner.publicKey, resolver, { timeoutMs: 200, clock }).verify(header), {
+    reason: 'bad-signature',
+    message: /does not verify with any of the 1 key\(s\) published for test.sigsum.org/,
+  });
+  await assert.rejects(tv.verify(`nowhere.example ${v.token}`), {
+    reason: 'not-found',
+    message: /_sigsum_v0.nowhere.example: no such DNS name/,
+  });
   assert.deepEqual(resolver.calls.slice(-2), ['_sigsum_v1.nowhere.example', '_sigsum_v0.nowhere.example']);
   assert.equal(await tv.verify(`old.example ${v.token}`), 'old.example');
-  await assert.rejects(tv.verify(`eleven.example ${v.token}`), { reason: 'bad-signature', message: /any of the 10 key/ }, 'only the first 10 records count');
+  await assert.rejects(
+    tv.verify(`eleven.example ${v.token}`),
+    { reason: 'bad-signature', message: /any of the 10 key/ },
+    'only the first 10 records count',
+  );
   assert.equal(await tv.verify(`tenth.example ${v.token}`), 'tenth.example', 'a bad record is skipped');
   await assert.rejects(tv.verify(`junk.example ${v.token}`), { reason: 'no-key' });
-  for (const bad of ['test.sigsum.org', `test.sigsum.org  ${v.token}`, ` ${v.token}`, `test.sigsum.org ${v.token.slice(2)}`]) {
+  for (const bad of [
+    'test.sigsum.org',
+    `test.sigsum.org  ${v.token}`,
+    ` ${v.token}`,
+    `test.sigsum.org ${v.token.slice(2)}`,
+  ]) {
     await assert.rejects(tv.verify(bad), { reason: 'malformed' }, bad);
   }
   const hang = new TokenVerifier(vectorLogKey, () => new Promise(() => {}), { timeoutMs: 50, clock });
-  await assert.rejects(hang.verify(header), { reason: 'dns', message: /DNS lookup of _sigsum_v1.test.sigsum.org failed: no answer within 50 ms/ });
+  await assert.rejects(hang.verify(header), {
+    reason: 'dns',
+    message: /DNS lookup of _sigsum_v1.test.sigsum.org failed: no answer within 50 ms/,
+  });
 
   // Cached for the TTL, then asked again.
   const before = resolver.calls.length;
@@ -77,14 +92,28 @@ test('submit tokens: the test-domain vector, wrong log, unknown domain, v0 fallb
 
 test('the system resolver: TTLs over UDP, NXDOMAIN, TCP after truncation', async t => {
   const answers = (name: string, n: number) =>
-    Array.from({ length: n }, (_, i) => ({ type: 'TXT' as const, name, ttl: 120 + i, class: 'IN' as const, data: [`${'ab'.repeat(32)}`] }));
+    Array.from({ length: n }, (_, i) => ({
+      type: 'TXT' as const,
+      name,
+      ttl: 120 + i,
+      class: 'IN' as const,
+      data: [`${'ab'.repeat(32)}`],
+    }));
   const udp = createSocket('udp4');
   await new Promise<void>(r => udp.bind(0, '127.0.0.1', r));
   const port = udp.address().port;
   const tcp = createServer(sock => {
     sock.once('data', d => {
       const q = packet.streamDecode(d);
-      sock.end(packet.streamEncode({ type: 'response', id: q.id, flags: packet.AUTHORITATIVE_ANSWER, questions: q.questions, answers: answers(q.questions![0].name, 30) }));
+      sock.end(
+        packet.streamEncode({
+          type: 'response',
+          id: q.id,
+          flags: packet.AUTHORITATIVE_ANSWER,
+          questions: q.questions,
+          answers: answers(q.questions![0].name, 30),
+        }),
+      );
     });
   });
   await new Promise<void>(r => tcp.listen(port, '127.0.0.1', r));
@@ -96,14 +125,17 @@ test('the system resolver: TTLs over UDP, NXDOMAIN, TCP after truncation', async
     const q = packet.decode(msg);
     const name = q.questions![0].name;
     const res: packet.Packet = name.startsWith('missing')
-      ? ({ type: 'response', id: q.id, flags: 3, questions: q.questions } as packet.Packet)
+      ? { type: 'response', id: q.id, flags: 3, questions: q.questions }
       : name.startsWith('big')
         ? { type: 'response', id: q.id, flags: packet.TRUNCATED_RESPONSE, questions: q.questions }
         : { type: 'response', id: q.id, questions: q.questions, answers: answers(name, 2) };
     udp.send(packet.encode(res), rinfo.port, rinfo.address);
   });
-  const resolve = systemTxtResolver(1000, () => [`127.0.0.1:${port}`]);
-  assert.deepEqual(await resolve('_sigsum_v1.small.example'), { records: ['ab'.repeat(32), 'ab'.repeat(32)], ttl: 120 });
+  const resolve = systemTxtResolver({ timeoutMs: 1000, servers: () => [`127.0.0.1:${port}`] });
+  assert.deepEqual(await resolve('_sigsum_v1.small.example'), {
+    records: ['ab'.repeat(32), 'ab'.repeat(32)],
+    ttl: 120,
+  });
   await assert.rejects(resolve('missing.example'), NotFoundError);
   const big = await resolve('big.example');
   assert.equal(big.records.length, 30);
@@ -119,7 +151,10 @@ test("public suffix list: log-go's vectors", () => {
   assert.equal(list.publicSuffix('bar.foo.example.net'), 'net');
   assert.equal(SuffixList.parse('org\n').registeredDomain('test.sigsum.org'), 'sigsum.org');
   assert.throws(() => SuffixList.parse('/ comment\n'), /line 1: a comment must start with "\/\/"/);
-  assert.throws(() => SuffixList.parse('net\n!foo.example.net\n'), /line 2: exception !foo.example.net does not refer to a wildcard rule \*.example.net/);
+  assert.throws(
+    () => SuffixList.parse('net\n!foo.example.net\n'),
+    /line 2: exception !foo.example.net does not refer to a wildcard rule \*.example.net/,
+  );
 });
 
 test('the rate-limit file: log-go syntax, errors with line numbers', () => {
@@ -129,12 +164,20 @@ test('the rate-limit file: log-go syntax, errors with line numbers', () => {
     return files[p];
   };
   const k = 'AB'.repeat(32);
-  const cfg = parseRateLimitConfig(`# limits\nkey ${k} 5 # a comment\ndomain Example.ORG 10\npublic psl.dat 3\n`, 'rl.cfg', read);
+  const cfg = parseRateLimitConfig(
+    `# limits\nkey ${k} 5 # a comment\ndomain Example.ORG 10\npublic psl.dat 3\n`,
+    'rl.cfg',
+    read,
+  );
   assert.equal(cfg.keys.get(k.toLowerCase()), 5);
   assert.equal(cfg.domains.get('example.org'), 10);
   assert.equal(cfg.publicLimit, 3);
   assert.equal(cfg.suffixes?.registeredDomain('a.b.example.com'), 'example.com');
-  assert.equal(parseRateLimitConfig('public missing.dat 0\n', 'x', read).suffixes, undefined, 'public 0: the list is not even read');
+  assert.equal(
+    parseRateLimitConfig('public missing.dat 0\n', 'x', read).suffixes,
+    undefined,
+    'public 0: the list is not even read',
+  );
   const bad: [string, RegExp][] = [
     ['key abc 1\n', /rl.cfg: line 1: invalid key hash "abc"/],
     [`key ${k} 1\nkey ${k.toLowerCase()} 2\n`, /line 2: duplicate key/],
@@ -149,35 +192,53 @@ test('the rate-limit file: log-go syntax, errors with line numbers', () => {
   for (const [text, re] of bad) assert.throws(() => parseRateLimitConfig(text, 'rl.cfg', read), re, text);
 });
 
-function limiterFor(t: Parameters<typeof tempDir>[0], text: string, allowTestDomain = false, clock = new FakeClock()) {
-  const dd = initDataDir(tempDir(t), { role: 'primary', logPublicKey: logSigner.publicKey, signer: logSigner, now: clock.now() });
-  t.after(() => dd.close());
+function limiterFor(_t: unknown, text: string, allowTestDomain = false, clock = new FakeClock()) {
+  const counters: RateCount[] = [];
+  const store: RateCounterStore = {
+    rateCounts: since => counters.filter(c => c.hour >= since),
+    saveRateCounts: rows => void counters.push(...rows),
+  };
   const cfg = parseRateLimitConfig(text, 'rl', () => 'org\ncom\n');
-  return { limiter: new RateLimiter(cfg, dd.store, { clock, allowTestDomain }), dd, clock, cfg };
+  return { limiter: new RateLimiter(cfg, store, { clock, allowTestDomain }), clock, cfg };
 }
 
 test('limiter: precedence, the test domain, a sliding 24-hour window, release', t => {
   const key = 'cd'.repeat(32);
-  const { limiter, clock } = limiterFor(t, `key ${key} 1\ndomain example.org 2\ndomain deep.example.org 1\npublic psl 1\n`);
+  const { limiter, clock } = limiterFor(
+    t,
+    `key ${key} 1\ndomain example.org 2\ndomain deep.example.org 1\npublic psl 1\n`,
+  );
   const other = 'ef'.repeat(32);
   // 1. key line, with or without a token.
   assert.equal((limiter.reserve(key, undefined) as { counter: string }).counter, `key:${key}`);
-  assert.match((limiter.reserve(key, 'example.org') as { message: string }).message, /rate limit for submitter key cdcd.* exceeded \(1 per 24 hours\)/);
+  assert.match(
+    (limiter.reserve(key, 'example.org') as { message: string }).message,
+    /rate limit for submitter key cdcd.* exceeded \(1 per 24 hours\)/,
+  );
   // 2. no token, no key line.
   assert.equal((limiter.reserve(other, undefined) as { limit: string }).limit, 'no-token');
   // 3. longest domain line.
-  assert.equal((limiter.reserve(other, 'a.deep.example.org') as { counter: string }).counter, 'domain:deep.example.org');
+  assert.equal(
+    (limiter.reserve(other, 'a.deep.example.org') as { counter: string }).counter,
+    'domain:deep.example.org',
+  );
   assert.equal((limiter.reserve(other, 'deep.example.org') as { ok: boolean }).ok, false);
   const r = limiter.reserve(other, 'www.example.org');
   assert.equal((r as { counter: string }).counter, 'domain:example.org');
   assert.equal(limiter.reserve(other, 'example.org').ok, true);
-  assert.match((limiter.reserve(other, 'example.org') as { message: string }).message, /rate limit for domain "example.org" exceeded \(2 per 24 hours\)/);
+  assert.match(
+    (limiter.reserve(other, 'example.org') as { message: string }).message,
+    /rate limit for domain "example.org" exceeded \(2 per 24 hours\)/,
+  );
   // release gives the quota back.
   (r as { release(): void }).release();
   assert.equal(limiter.reserve(other, 'example.org').ok, true);
   // 4. public limit per registered domain; unknown suffix refused.
   assert.equal((limiter.reserve(other, 'a.b.shop.com') as { counter: string }).counter, 'public:shop.com');
-  assert.match((limiter.reserve(other, 'c.shop.com') as { message: string }).message, /registered domain "shop.com" \(public limit\)/);
+  assert.match(
+    (limiter.reserve(other, 'c.shop.com') as { message: string }).message,
+    /registered domain "shop.com" \(public limit\)/,
+  );
   assert.equal((limiter.reserve(other, 'x.example.mil') as { limit: string }).limit, 'unknown-domain');
   // The test domain, whose key is public, is refused unless allowed.
   assert.equal((limiter.reserve(other, 'test.sigsum.org') as { limit: string }).limit, 'test-domain');
@@ -190,7 +251,7 @@ test('limiter: precedence, the test domain, a sliding 24-hour window, release', 
   assert.equal(limiter.reserve(other, 'example.org').ok, true);
 });
 
-test('add-leaf: a retry of an accepted leaf never gets 429 or costs quota; 403 costs nothing; counters survive a restart', async t => {
+test('add-leaf: a retry of an accepted leaf never gets 429 or costs quota; a bad signature costs nothing and no DNS; counters survive a restart', async t => {
   const clock = new FakeClock();
   const dir = tempDir(t);
   const submitterHash = toHex(sha256(submitterSigner.publicKey));
@@ -198,48 +259,63 @@ test('add-leaf: a retry of an accepted leaf never gets 429 or costs quota; 403 c
   const tokenKey = new SeedSigner(h('99'.repeat(32)));
   const token = toHex(tokenKey.sign(submitTokenSignedData(logSigner.publicKey)));
   const resolver = fakeResolver({ '_sigsum_v1.example.org': [toHex(tokenKey.publicKey)] });
-  let dd = initDataDir(dir, { role: 'primary', logPublicKey: logSigner.publicKey, signer: logSigner, now: clock.now() });
+  let limiter: RateLimiter | undefined;
   const open = () =>
-    new PrimaryLog(dd.store, logSigner, {
-      interval: 1000,
-      resignPeriod: 10_000,
-      sequencer: { batchInterval: 1000, maxBatch: 100, maxPool: 100 },
+    testPrimary(t, {
+      dir,
       clock,
-      logger: Logger.memory('error').logger,
-      limits: { limiter: new RateLimiter(cfg, dd.store, { clock, allowTestDomain: false }), tokens: new TokenVerifier(logSigner.publicKey, resolver, { timeoutMs: 200, clock }) },
+      maxPool: 100,
+      limits: store => ({
+        limiter: (limiter = new RateLimiter(cfg, store, { clock, allowTestDomain: false })),
+        tokens: new TokenVerifier(logSigner.publicKey, resolver, { timeoutMs: 200, clock }),
+      }),
     });
-  let log = open();
+  let log = await open();
   const a = makeLeaf(submitterSigner, 'limited a');
   const b = makeLeaf(submitterSigner, 'limited b');
   const c = makeLeaf(submitterSigner, 'limited c');
-  assert.equal((await log.addLeafBody(a.body)).status, 202);
-  // A forged signature is refused with 403 and does not count.
-  const forged = a.body.replace(/message=([0-9a-f])/, (_, d) => `message=${d === '0' ? '1' : '0'}`);
-  assert.equal((await log.addLeafBody(forged)).status, 403);
-  assert.equal((await log.addLeafBody(b.body)).status, 202);
-  assert.deepEqual(await log.addLeafBody(c.body), { status: 429, message: `rate limit for submitter key ${submitterHash} exceeded (2 per 24 hours)` });
-  for (let i = 0; i < 5; i++) assert.equal((await log.addLeafBody(a.body)).status, 202, 'retries are answered from the pool, not charged');
-  log.flush();
-  await log.rotate();
-  assert.equal((await log.addLeafBody(a.body)).status, 200);
+  assert.equal((await log.submit(a.body)).kind, 'accepted');
+  // A forged signature is refused and does not count, even with a token for a domain nobody knows (no DNS lookup).
+  const forged = a.body.replace(/message=([0-9a-f])/, (_, d: string) => `message=${d === '0' ? '1' : '0'}`);
+  const lookups = resolver.calls.length;
+  assert.equal((await log.submit(forged, `nowhere.example ${token}`)).kind, 'bad-signature');
+  assert.equal(resolver.calls.length, lookups, 'no DNS lookup for a request that fails anyway');
+  assert.equal((await log.submit(b.body)).kind, 'accepted');
+  assert.deepEqual(await log.submit(c.body), {
+    kind: 'rate-limited',
+    reason: `rate limit for submitter key ${submitterHash} exceeded (2 per 24 hours)`,
+  });
+  for (let i = 0; i < 5; i++)
+    assert.equal((await log.submit(a.body)).kind, 'accepted', 'retries are answered from the pool, not charged');
+  log.log.flush();
+  await log.log.rotate();
+  assert.equal((await log.submit(a.body)).kind, 'included');
   // Token domain limits, and a bad token.
   const other = new SeedSigner(h('98'.repeat(32)));
   const d1 = makeLeaf(other, 'domain 1');
   const d2 = makeLeaf(other, 'domain 2');
-  assert.equal((await log.addLeaf(parse(d1.body), `example.org ${token}`)).status, 202);
-  assert.match(JSON.stringify(await log.addLeaf(parse(d2.body), `example.org ${token}`)), /429.*rate limit for domain \\"example.org\\" exceeded/);
-  assert.match(JSON.stringify(await log.addLeaf(parse(d2.body), `example.org ${toHex(other.sign(new Uint8Array(1)))}`)), /400.*token: token signature does not verify/);
-  assert.equal((await log.addLeaf(parse(d1.body), `example.org ${token}`)).status, 202, 'a retry with a token is not charged again');
-  await log.stop();
-  dd.close();
+  assert.equal((await log.submit(d1.body, `example.org ${token}`)).kind, 'accepted');
+  assert.deepEqual(await log.submit(d2.body, `example.org ${token}`), {
+    kind: 'rate-limited',
+    reason: 'rate limit for domain "example.org" exceeded (1 per 24 hours)',
+  });
+  assert.match(
+    JSON.stringify(await log.submit(d2.body, `example.org ${toHex(other.sign(new Uint8Array(1)))}`)),
+    /bad-token.*token: token signature does not verify/,
+  );
+  assert.equal(
+    (await log.submit(d1.body, `example.org ${token}`)).kind,
+    'accepted',
+    'a retry with a token is not charged again',
+  );
+  await log.log.finish(clock.monotonic() + 1000);
+  limiter!.flush(); // what the node does after every commit and at shutdown
+  log.dd.close();
 
   // Restart: the counters are still there.
-  dd = openDataDir(dir, { logPublicKey: logSigner.publicKey });
-  t.after(() => dd.close());
-  log = open();
-  assert.equal((await log.addLeafBody(c.body)).status, 429);
-  assert.equal((await log.addLeaf(parse(d2.body), `example.org ${token}`)).status, 429);
+  log = await open();
+  assert.equal((await log.submit(c.body)).kind, 'rate-limited');
+  assert.equal((await log.submit(d2.body, `example.org ${token}`)).kind, 'rate-limited');
   clock.advance(25 * 3_600_000);
-  assert.equal((await log.addLeafBody(c.body)).status, 202);
-  await log.stop();
+  assert.equal((await log.submit(c.body)).kind, 'accepted');
 });

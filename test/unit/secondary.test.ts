@@ -1,40 +1,40 @@
 // The secondary's checks, against a primary the test controls: batches
 // checked before they are stored, divergence and rollback detection (nothing
-// rewritten), epochs, log-go (legacy) primaries, and promotion's refusals.
+// rewritten), epochs and fencing, log-go (legacy) primaries, and promotion's
+// refusals.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SeedSigner } from '../../src/sigsum/crypto.js';
-import { signTreeHead, verifyTreeHead, formatSignedTreeHead } from '../../src/sigsum/treehead.js';
-import { PeerError } from '../../src/net/fetch-text.js';
-import { PrimaryClient } from '../../src/secondary/primary-client.js';
-import { Divergence, SecondaryLog } from '../../src/secondary/secondary-log.js';
+import { signEpoch } from '../../src/sigsum/epoch.js';
+import { signTreeHeadSync, verifyTreeHead, formatSignedTreeHead } from '../../src/sigsum/treehead.js';
+import { StaleEpoch } from '../../src/secondary/fence.js';
+import { Divergence, type SecondaryLog, type ReplicaHeadOutcome } from '../../src/secondary/secondary-log.js';
 import { promoteReplica } from '../../src/primary/promote.js';
 import { initDataDir } from '../../src/storage/datadir.js';
-import { STATE_KEYS } from '../../src/storage/store.js';
+import { buildApp } from '../../src/http/app.js';
+import { listen } from '../../src/http/listener.js';
+import { text } from '../../src/http/responses.js';
+import { LISTENER } from '../../src/node/defaults.js';
 import { Logger } from '../../src/util/logger.js';
-import { h, hx } from '../helpers/vectors.js';
-import { FakeClock, logSigner, tempDir } from '../helpers/fixtures.js';
-import { FakePrimary } from '../helpers/fake-primary.js';
-import { Mux } from '../../src/http/mux.js';
-import { dispatcher, listen } from '../../src/http/server.js';
-import { ok } from '../../src/http/respond.js';
-import type { Handler } from '../../src/http/public-api.js';
+import { h, hx } from '../support/vectors.js';
+import { logSigner, tempDir } from '../support/fixtures.js';
+import { FakePrimary } from '../support/fake-primary.js';
+import { secondarySigner, testSecondary } from '../support/logs.js';
 
-const secondarySigner = new SeedSigner(h('05'.repeat(32)));
 type T = Parameters<typeof tempDir>[0];
 
-function newSecondary(t: T, primaryUrl: string, opts: { chunk?: number; parallel?: number; logUrl?: string } = {}) {
-  const dd = initDataDir(tempDir(t), { role: 'secondary', logPublicKey: logSigner.publicKey, now: 1 });
-  t.after(() => dd.close());
-  const { logger, lines } = Logger.memory('debug');
-  const log = new SecondaryLog(dd.store, secondarySigner, logSigner.publicKey, new PrimaryClient(primaryUrl, opts.logUrl, 2000), {
-    interval: 60_000,
-    chunk: opts.chunk ?? 8192,
-    parallel: opts.parallel ?? 4,
-    clock: new FakeClock(),
-    logger,
-  });
-  return { log, store: dd.store, lines };
+async function newSecondary(
+  t: T,
+  primaryUrl: string,
+  opts: { chunk?: number; parallel?: number; logUrl?: string } = {},
+) {
+  const s = await testSecondary(t, primaryUrl, opts);
+  return { log: s.log, store: s.dd.store, state: s.dd.state, lines: s.lines };
+}
+
+function signed(r: ReplicaHeadOutcome) {
+  assert.equal(r.kind, 'signed');
+  return r.head;
 }
 
 async function catchUp(log: SecondaryLog): Promise<number> {
@@ -45,14 +45,14 @@ async function catchUp(log: SecondaryLog): Promise<number> {
 
 test('replicates in checked chunks through a primary that clamps ranges; signs its own head', async t => {
   const fp = await FakePrimary.start(t, 57, { maxRange: 7 });
-  const { log, store } = newSecondary(t, fp.internal.url, { chunk: 20, parallel: 3 });
+  const { log, store } = await newSecondary(t, fp.internal.url, { chunk: 20, parallel: 3 });
   assert.equal(await catchUp(log), 3);
   assert.equal(store.size(), 57);
-  assert.equal(hx(store.edgeRoot()), hx(fp.store.edgeRoot()));
-  assert.equal(log.publishedSize(), 57);
+  assert.equal(hx(store.root()), hx(fp.store.root()));
+  assert.equal(log.publishedTreeHead()?.size, 57);
   assert.equal(log.treeHeadBody(), formatSignedTreeHead(fp.published));
-  assert.equal(log.seenTreeHead()!.size, 57);
-  const own = log.signedReplicaHead();
+  assert.equal(log.heads.seenTreeHead()!.size, 57);
+  const own = signed(await log.signedReplicaHead(0));
   assert.equal(own.size, 57);
   assert.ok(verifyTreeHead(secondarySigner.publicKey, own), 'signed with the secondary key, origin from its key hash');
   assert.ok(!verifyTreeHead(logSigner.publicKey, own));
@@ -60,16 +60,16 @@ test('replicates in checked chunks through a primary that clamps ranges; signs i
   FakePrimary.grow(fp.store, 10, 'leaf');
   assert.equal(await catchUp(log), 1);
   assert.equal(store.size(), 67);
-  assert.equal(log.publishedSize(), 57);
+  assert.equal(log.publishedTreeHead()?.size, 57);
   fp.signAll();
   await log.pollOnce();
-  assert.equal(log.publishedSize(), 67);
+  assert.equal(log.publishedTreeHead()?.size, 67);
   assert.equal(store.latestTreeHead()!.size, 67);
 });
 
 test('a tampered leaf in a batch is caught before the commit: nothing of the batch is stored', async t => {
   const fp = await FakePrimary.start(t, 50, { maxRange: 10 });
-  const { log, store, lines } = newSecondary(t, fp.internal.url, { chunk: 20 });
+  const { log, store, lines } = await newSecondary(t, fp.internal.url, { chunk: 20 });
   fp.tamper = (i, leaf) => (i === 27 ? Uint8Array.from(leaf, (b, j) => (j === 0 ? b ^ 1 : b)) : leaf);
   await log.pollOnce();
   assert.equal(store.size(), 20);
@@ -79,7 +79,10 @@ test('a tampered leaf in a batch is caught before the commit: nothing of the bat
   log.start();
   await new Promise(r => setImmediate(r));
   await log.stop();
-  assert.match(log.status() ?? '', /replication halted: leaves \[20, 40\) from the primary do not match its own tree head of size 50/);
+  assert.match(
+    log.status() ?? '',
+    /replication halted: leaves \[20, 40\) from the primary do not match its own tree head of size 50/,
+  );
   assert.ok(lines.some(l => /ERROR REPLICATION HALTED/.test(l)));
   assert.equal(await log.pollOnce(), false, 'a halted secondary copies nothing more');
   assert.equal(store.size(), 20);
@@ -87,50 +90,61 @@ test('a tampered leaf in a batch is caught before the commit: nothing of the bat
 
 test('a primary that rewrote an index this replica holds is refused, and nothing is rewritten', async t => {
   const fp = await FakePrimary.start(t, 10);
-  const { log, store } = newSecondary(t, fp.internal.url);
+  const { log, store } = await newSecondary(t, fp.internal.url);
   await catchUp(log);
-  const root10 = hx(store.edgeRoot());
+  const root10 = hx(store.root());
   // Another tree: same first 5 leaves, different from index 5 on, and longer.
-  const other = FakePrimary.newStore(t, 5, 'leaf');
+  const other = await FakePrimary.newStore(t, 5, 'leaf');
   FakePrimary.grow(other.store, 12, 'forked');
   fp.swap(other);
-  await assert.rejects(log.pollOnce(), /does not extend this replica of size 10: it changed leaves this replica already holds/);
+  await assert.rejects(
+    log.pollOnce(),
+    /does not extend this replica of size 10: it changed leaves this replica already holds/,
+  );
   assert.equal(store.size(), 10);
-  assert.equal(hx(store.edgeRoot()), root10);
+  assert.equal(hx(store.root()), root10);
   // A primary with fewer leaves than the replica (wrong primary, or it lost leaves).
-  fp.swap(FakePrimary.newStore(t, 4, 'leaf'));
+  fp.swap(await FakePrimary.newStore(t, 4, 'leaf'));
   await assert.rejects(log.pollOnce(), /fewer than the 10 this replica holds/);
   // Same size, different root.
-  fp.swap(FakePrimary.newStore(t, 10, 'other'));
+  fp.swap(await FakePrimary.newStore(t, 10, 'other'));
   await assert.rejects(log.pollOnce(), /root at size 10 differs/);
-  assert.equal(hx(store.edgeRoot()), root10);
+  assert.equal(hx(store.root()), root10);
 });
 
 test('tree heads signed by the log are checked: forks, rollbacks and wrong roots halt replication', async t => {
   const fp = await FakePrimary.start(t, 8);
-  const { log, store } = newSecondary(t, fp.internal.url);
+  const { log, store } = await newSecondary(t, fp.internal.url);
   await catchUp(log);
   // A signed head whose root disagrees with the replica at a size it holds.
-  fp.committed = signTreeHead(logSigner, { size: 6, rootHash: store.rootAt(5) });
+  fp.committed = signTreeHeadSync(logSigner, { size: 6, rootHash: store.rootAt(5) });
   await assert.rejects(log.pollOnce(), /rolled back/);
-  fp.committed = signTreeHead(logSigner, { size: 8, rootHash: store.rootAt(7) });
+  fp.committed = signTreeHeadSync(logSigner, { size: 8, rootHash: store.rootAt(7) });
   await assert.rejects(log.pollOnce(), /two different roots for size 8: a fork/);
-  fp.committed = signTreeHead(new SeedSigner(h('07'.repeat(32))), { size: 8, rootHash: store.rootAt(8) });
+  fp.committed = signTreeHeadSync(new SeedSigner(h('07'.repeat(32))), { size: 8, rootHash: store.rootAt(8) });
   await assert.rejects(log.pollOnce(), /does not verify with the log key/);
   FakePrimary.grow(fp.store, 4, 'leaf');
-  fp.committed = signTreeHead(logSigner, { size: 12, rootHash: store.rootAt(8) });
-  await assert.rejects(log.pollOnce(), /the log signed root [0-9a-f]+ for size 12, but this replica's root at that size is/);
+  fp.committed = signTreeHeadSync(logSigner, { size: 12, rootHash: store.rootAt(8) });
+  await assert.rejects(
+    log.pollOnce(),
+    /the log signed root [0-9a-f]+ for size 12, but this replica's root at that size is/,
+  );
 });
 
 test('a primary with a lower epoch than one already followed is refused; a higher one is recorded', async t => {
   const fp = await FakePrimary.start(t, 5);
-  const { log, store } = newSecondary(t, fp.internal.url);
+  const { log, store } = await newSecondary(t, fp.internal.url);
   fp.epoch = 2;
   await catchUp(log);
   assert.equal(store.epoch, 2);
   FakePrimary.grow(fp.store, 3, 'leaf');
   fp.epoch = 1;
-  await assert.rejects(log.pollOnce(), (e: Error) => e instanceof PeerError && /refusing to follow a primary of epoch 1: this node already followed a primary of epoch 2/.test(e.message));
+  await assert.rejects(
+    log.pollOnce(),
+    (e: Error) =>
+      e instanceof StaleEpoch &&
+      /refusing to follow a primary of epoch 1: this node already knows a primary of epoch 2/.test(e.message),
+  );
   assert.equal(store.size(), 5, 'nothing copied from the stale primary');
   fp.epoch = 3;
   await catchUp(log);
@@ -141,27 +155,29 @@ test('a primary with a lower epoch than one already followed is refused; a highe
 test('follows a log-go primary: checked up to the published head through the public URL, unchecked beyond', async t => {
   const fp = await FakePrimary.start(t, 30, { maxRange: 8 });
   // A log-go internal API: only get-leaves (our route, without the epoch header or other endpoints).
-  const legacy = new Mux<Handler>([
-    {
-      method: 'GET',
-      pattern: '/get-leaves/{start}/{end}',
-      handler: async (req, p) => {
-        const r = await fetch(`${fp.internal.url}/get-leaves/${p.start}/${p.end}`);
-        return new Response(await r.text(), { status: r.status });
+  const legacy = buildApp(
+    [
+      {
+        pattern: 'GET /get-leaves/{start}/{end}',
+        handler: async (_c, p) => {
+          const r = await fetch(`${fp.internal.url}/get-leaves/${p.start}/${p.end}`);
+          return new Response(await r.text(), { status: r.status });
+        },
       },
-    },
-  ]);
-  const internal = await listen('127.0.0.1:0', dispatcher(legacy, Logger.memory('error').logger));
-  t.after(() => internal.close());
+    ],
+    { logger: Logger.memory('error').logger },
+  );
+  const internal = await listen('127.0.0.1:0', legacy, LISTENER);
+  t.after(() => internal.close(0));
   FakePrimary.grow(fp.store, 5, 'unsigned'); // 35 leaves, 30 published
-  const { log, store } = newSecondary(t, internal.url, { logUrl: fp.external.url, chunk: 16 });
+  const { log, store } = await newSecondary(t, internal.url, { logUrl: fp.external.url, chunk: 16 });
   await catchUp(log);
   assert.equal(log.mode, 'legacy');
   assert.equal(store.size(), 35);
-  assert.equal(log.publishedSize(), 30);
-  assert.equal(hx(store.edgeRoot()), hx(fp.store.edgeRoot()));
+  assert.equal(log.publishedTreeHead()?.size, 30);
+  assert.equal(hx(store.root()), hx(fp.store.root()));
   // A tampered leaf below the published head is caught through the public proofs.
-  const { log: log2, store: store2 } = newSecondary(t, internal.url, { logUrl: fp.external.url, chunk: 16 });
+  const { log: log2, store: store2 } = await newSecondary(t, internal.url, { logUrl: fp.external.url, chunk: 16 });
   fp.tamper = (i, leaf) => (i === 20 ? Uint8Array.from(leaf, (b, j) => (j === 5 ? b ^ 1 : b)) : leaf);
   await log2.pollOnce();
   await assert.rejects(log2.pollOnce(), Divergence);
@@ -169,51 +185,101 @@ test('follows a log-go primary: checked up to the published head through the pub
 });
 
 test('add-leaf on a secondary and reads before any verified head', async t => {
-  const fake = new Mux<Handler>([{ method: 'GET', pattern: '/get-tree-head-unsigned', handler: () => ok('garbage') }]);
-  const srv = await listen('127.0.0.1:0', dispatcher(fake, Logger.memory('error').logger));
-  t.after(() => srv.close());
-  const { log } = newSecondary(t, srv.url);
+  const fake = buildApp([{ pattern: 'GET /get-tree-head-unsigned', handler: () => text('garbage') }], {
+    logger: Logger.memory('error').logger,
+  });
+  const srv = await listen('127.0.0.1:0', fake, LISTENER);
+  t.after(() => srv.close(0));
+  const { log } = await newSecondary(t, srv.url);
   await assert.rejects(log.pollOnce(), /malformed answer/);
-  assert.throws(() => log.treeHeadBody(), /no verified tree head yet/);
+  assert.equal(log.treeHeadBody(), undefined, 'no verified tree head yet');
 });
 
 test('promotion: checks the key and the last signed head seen; signs the whole replica; raises the epoch', async t => {
   const fp = await FakePrimary.start(t, 20);
   FakePrimary.grow(fp.store, 20, 'leaf');
   fp.signAll(); // signed at 40
-  const { log, store } = newSecondary(t, fp.internal.url, { chunk: 30 });
+  const { log, store, state } = await newSecondary(t, fp.internal.url, { chunk: 30 });
   fp.epoch = 4;
   await log.pollOnce(); // copies 30, sees the head of size 40
   assert.equal(store.size(), 30);
-  assert.equal(log.seenTreeHead()!.size, 40);
+  assert.equal(log.heads.seenTreeHead()!.size, 40);
   const { logger, lines } = Logger.memory('info');
   const opts = { force: false, now: 5, logger };
-  assert.throws(() => promoteReplica(store, secondarySigner, opts), /--key-file is not this log's key/);
-  assert.throws(() => promoteReplica(store, logSigner, opts), /has 30 leaves but the log has signed a tree head of size 40: promoting it would roll the log back.*--force-promote/);
+  await assert.rejects(
+    promoteReplica(store, state.seenTreeHead, secondarySigner, opts),
+    /--key-file is not this log's key/,
+  );
+  await assert.rejects(
+    promoteReplica(store, state.seenTreeHead, logSigner, opts),
+    /has 30 leaves but the log has signed a tree head of size 40: promoting it would roll the log back/,
+  );
   await catchUp(log);
   FakePrimary.grow(fp.store, 3, 'leaf'); // unsigned leaves the old primary may have answered 200 for... (they are not: still copied)
   await catchUp(log);
   assert.equal(store.size(), 43);
-  const res = promoteReplica(store, logSigner, opts);
+  const res = await promoteReplica(store, state.seenTreeHead, logSigner, opts);
   assert.equal(res.epoch, 5);
   assert.equal(res.treeHead.size, 43, 'the first head covers the whole replica');
-  assert.equal(hx(res.treeHead.rootHash), hx(fp.store.edgeRoot()));
+  assert.equal(hx(res.treeHead.rootHash), hx(fp.store.root()));
   assert.equal(store.role, 'primary');
   assert.equal(store.latestTreeHead()!.size, 43);
   assert.ok(lines.some(l => /promoted this replica to primary epoch=5 tree_size=43/.test(l)));
-  assert.throws(() => promoteReplica(store, logSigner, opts), /already holds a primary \(epoch 5\); start it without --promote/);
+  await assert.rejects(
+    promoteReplica(store, state.seenTreeHead, logSigner, opts),
+    /already holds a primary \(epoch 5\); start it without --promote/,
+  );
 });
 
 test('promotion refuses an inconsistent replica even when forced, and a replica that never saw a head unless forced', async t => {
   const fp = await FakePrimary.start(t, 10);
-  const { log, store } = newSecondary(t, fp.internal.url);
+  const { log, store, state } = await newSecondary(t, fp.internal.url);
   await catchUp(log);
   const { logger } = Logger.memory('info');
-  store.setState({ [STATE_KEYS.seenTreeHead]: formatSignedTreeHead(signTreeHead(logSigner, { size: 10, rootHash: store.rootAt(9) })) });
-  assert.throws(() => promoteReplica(store, logSigner, { force: true, now: 1, logger }), /would fork the log; this cannot be forced/);
+  state.seenTreeHead.set(signTreeHeadSync(logSigner, { size: 10, rootHash: store.rootAt(9) }));
+  await assert.rejects(
+    promoteReplica(store, state.seenTreeHead, logSigner, { force: true, now: 1, logger }),
+    /would fork the log; this cannot be forced/,
+  );
 
-  const fresh = initDataDir(tempDir(t), { role: 'secondary', logPublicKey: logSigner.publicKey, now: 1 });
+  const fresh = await initDataDir(tempDir(t), { role: 'secondary', logPublicKey: logSigner.publicKey, now: 1 });
   t.after(() => fresh.close());
-  assert.throws(() => promoteReplica(fresh.store, logSigner, { force: false, now: 1, logger }), /never seen a tree head signed by the log/);
-  assert.equal(promoteReplica(fresh.store, logSigner, { force: true, now: 1, logger }).treeHead.size, 0);
+  await assert.rejects(
+    promoteReplica(fresh.store, fresh.state.seenTreeHead, logSigner, { force: false, now: 1, logger }),
+    /never seen a tree head signed by the log/,
+  );
+  assert.equal(
+    (await promoteReplica(fresh.store, fresh.state.seenTreeHead, logSigner, { force: true, now: 1, logger })).treeHead
+      .size,
+    0,
+  );
+});
+
+test('fencing: a signed epoch announcement is recorded; a fenced secondary refuses older primaries, both ways', async t => {
+  const fp = await FakePrimary.start(t, 6);
+  const { log, store, lines } = await newSecondary(t, fp.internal.url);
+  await catchUp(log);
+  assert.equal(signed(await log.signedReplicaHead(0)).size, 6, 'epoch 0: anyone');
+  assert.deepEqual(log.announceEpoch(await signEpoch(new SeedSigner(h('07'.repeat(32))), 1)), {
+    kind: 'bad-signature',
+  });
+  assert.deepEqual(log.announceEpoch(await signEpoch(logSigner, 2)), { kind: 'accepted', epoch: 2 });
+  assert.equal(store.epoch, 2, 'stored durably');
+  assert.deepEqual(log.announceEpoch(await signEpoch(logSigner, 1)), { kind: 'stale', epoch: 2 });
+  assert.deepEqual(
+    await log.signedReplicaHead(0),
+    { kind: 'fenced', epoch: 2 },
+    'no head for the old primary (or log-go, which sends no epoch)',
+  );
+  assert.deepEqual(await log.signedReplicaHead(1), { kind: 'fenced', epoch: 2 });
+  await log.signedReplicaHead(0);
+  assert.equal(
+    lines.filter(l => l.includes('refusing get-secondary-tree-head to a primary of an older epoch')).length,
+    2,
+    'one line per refused epoch',
+  );
+  assert.equal(signed(await log.signedReplicaHead(2)).size, 6);
+  FakePrimary.grow(fp.store, 2, 'leaf');
+  await assert.rejects(log.pollOnce(), StaleEpoch, 'nor is an old primary followed');
+  assert.equal(store.size(), 6);
 });
