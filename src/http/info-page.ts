@@ -41,5 +41,5 @@ ${status ? `<li>Status: ${esc(status)}</li>\n` : ''}</ul>
 }
 
 export function infoHandler(src: InfoSource): RouteHandler {
-  return () => new Response(infoPage(src), { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' } });
+  return () => new Response(infoPage(src), { status: 200, headers: { 'content-type': 'text/html' } }); // log-go's header; the page declares utf-8 itself
 }
