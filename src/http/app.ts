@@ -78,12 +78,34 @@ function honoPath(goPath: string): string {
  * wildcard values.
  */
 function routingPath(target: string | undefined): string {
+  const simple = simplePath(target);
+  if (simple !== undefined) return simple;
   const t = goTarget(target ?? '/');
   if (t === 'bad') return '/';
   return cleanPath(t.path)
     .split('/')
     .map(seg => (unescapeSegment(seg) ?? seg).replace(/%/g, '%25').replace(/\//g, '%2F'))
     .join('/');
+}
+
+/**
+ * Segments of unreserved characters, none of them "." or "..", no empty ones:
+ * a path Go would neither clean nor unescape (the common case, decided by one
+ * regular expression instead of the general rules).
+ */
+const SIMPLE_PATH = /^(?:\/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*\/?$/;
+
+function hasControl(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) < 0x20 || s.charCodeAt(i) === 0x7f) return true;
+  return false;
+}
+
+/** The target's path if it is simple (see SIMPLE_PATH), else undefined. */
+function simplePath(target: string | undefined): string | undefined {
+  if (target === undefined) return undefined;
+  const q = target.indexOf('?');
+  const path = q < 0 ? target : target.slice(0, q);
+  return path !== '' && SIMPLE_PATH.test(path) && (q < 0 || !hasControl(target)) ? path : undefined;
 }
 
 export function buildApp(site: Site, opts: AppOptions): Hono<Env> {
@@ -110,6 +132,7 @@ export function buildApp(site: Site, opts: AppOptions): Hono<Env> {
 
   // Go's server and mux before any handler: an unparsable target is 400, an unclean path 301.
   app.use('*', async (c, next) => {
+    if (simplePath(c.env.incoming.url) !== undefined) return next();
     const t = goTarget(c.env.incoming.url ?? '/');
     if (t === 'bad') return goBadRequest();
     if (cleanPath(t.path) !== t.path) {

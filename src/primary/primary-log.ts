@@ -265,7 +265,7 @@ export class PrimaryLog {
       stage = 'store';
       const at = this.stamp();
       this.opts.heads.storeTreeHead(sth, at);
-      this.opts.state.lastSigning.set({ size: sth.size, at });
+      this.opts.state.lastSigning.set({ size: sth.size, at }, size !== prev.size); // a re-sign only says how fresh
       this.committed = { ...sth, signedAt: size === prev.size ? prev.signedAt : at };
       this.signedAt = at;
       this.lastSignedMono = this.opts.clock.monotonic();
@@ -322,7 +322,7 @@ export class PrimaryLog {
     const now = this.opts.clock.now();
     if (body === this.publishedBody) {
       // The same head signed again (Ed25519 is deterministic): the published head is confirmed fresh.
-      this.opts.state.publishedAt.set(now);
+      this.opts.state.publishedAt.set(now, false);
       this.publishedAt = now;
       return;
     }

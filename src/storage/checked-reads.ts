@@ -6,10 +6,12 @@
 //     size, and that root is proven consistent with the head;
 //   - a consistency proof verifies between the roots at both sizes, and the
 //     newer one is proven consistent with the head;
-//   - get-leaves data is hashed and the range is proven against the head's
-//     root with the stored subtrees around it (a range proof), so a damaged
-//     row, two rows swapped whole or a damaged subtree are all caught;
-//   - a leaf-index lookup is checked against the leaf it points at.
+//   - get-leaves data is hashed block by block and compared with the stored
+//     subtree hashes over it (the tail past the last whole block against the
+//     head's root), so a damaged row, two rows swapped whole or a damaged
+//     subtree are all caught;
+//   - a leaf-index lookup is checked against the leaf hash at the row it
+//     points at, and the inclusion proof then places that hash under the head.
 // Each costs O(log n) hashes (plus the range for get-leaves). A mismatch is
 // never served: it throws DamageError after reporting what is damaged, as
 // precisely as a few local checks can name it (table, index, level).
@@ -18,6 +20,30 @@ import type { TreeHead } from '../sigsum/treehead.js';
 import { bytesEqual, toHex, type Hash } from '../sigsum/types.js';
 import { STORED_NODE_MIN_LEVEL, StorageError, type TreeReader } from './ports.js';
 import { errorCode, errorMessage } from '../util/errors.js';
+import { VerifiedBlocks } from './verified-blocks.js';
+
+/** Leaves per block in the get-leaves check: the smallest stored subtree. */
+const BLOCK = 2 ** STORED_NODE_MIN_LEVEL;
+
+/** The maximal aligned complete subtrees (level, index) covering [from, to), left to right. */
+function alignedSubtrees(from: number, to: number): [number, number][] {
+  const out: [number, number][] = [];
+  let at = from;
+  while (at < to) {
+    let level = 0;
+    while (at % 2 ** (level + 1) === 0 && at + 2 ** (level + 1) <= to) level++;
+    out.push([level, at / 2 ** level]);
+    at += 2 ** level;
+  }
+  return out;
+}
+
+/** RFC 6962 hash of the complete subtree of `n` (a power of two) leaf hashes at `hashes[offset]`. */
+function subtreeHash(hashes: readonly Hash[], offset: number, n: number): Hash {
+  if (n === 1) return hashes[offset];
+  const half = n / 2;
+  return nodeHash(subtreeHash(hashes, offset, half), subtreeHash(hashes, offset + half, half));
+}
 
 /** Stored data that does not match the tree head it must belong to. Never served. */
 export class DamageError extends Error {}
@@ -26,6 +52,8 @@ export class DamageError extends Error {}
 export type DamageReport = (what: string) => void;
 
 export class CheckedReads {
+  private readonly verified = new VerifiedBlocks(); // blocks already proven; owned by this object's callers' one thread
+
   constructor(
     private readonly tree: TreeReader,
     private readonly report: DamageReport,
@@ -36,11 +64,13 @@ export class CheckedReads {
     return this.guard([], () => {
       const index = this.tree.leafIndex(hash);
       if (index === undefined || index >= size) return undefined;
-      const stored = leafHash(this.tree.getLeaves(index, index + 1)[0]);
+      // The stored leaf hash at that row (from the block of leaf hashes the
+      // proof reads anyway); the proof then shows it sits at `index` under the head.
+      const stored = this.tree.node(0, index);
       if (!bytesEqual(stored, hash))
         throw this.damage(
           [index],
-          `index leaves_by_hash: leaf hash ${toHex(hash)} points at row ${index}, whose leaf hashes to ${toHex(stored)}`,
+          `index leaves_by_hash: leaf hash ${toHex(hash)} points at row ${index}, whose leaf hash is ${toHex(stored)}`,
         );
       const path = this.tree.inclusionProof(index, size);
       const root = this.anchoredRoot(size, head, [index]);
@@ -65,14 +95,60 @@ export class CheckedReads {
     });
   }
 
-  /** Leaves [start, end), proven to be the head's leaves at those indices. */
+  /**
+   * Leaves [start, end) of the head's tree, checked against the tree itself:
+   * the range, widened to whole blocks of BLOCK leaves, is cut into maximal
+   * aligned subtrees, and each is hashed from the leaves and compared with its
+   * stored subtree hash (one read per subtree, most of them cached); blocks
+   * proven before are compared by fingerprint instead (verified-blocks.ts). Rows
+   * swapped whole, a damaged leaf or leaf hash, or a damaged subtree all
+   * differ. Leaves past the last whole block (at most BLOCK - 1, at the right
+   * edge) are proven against the head's root instead.
+   */
   leaves(start: number, end: number, head: TreeHead): Uint8Array[] {
     return this.guard([start, end - 1], () => {
-      const leaves = this.tree.getLeaves(start, end);
-      const root = rootFromRange((l, i) => this.tree.node(l, i), head.size, start, leaves.map(leafHash));
-      if (!bytesEqual(root, head.rootHash)) {
-        const every = Array.from({ length: end - start }, (_, i) => start + i); // the failure path: look everywhere in the range
-        throw this.damage(every, `leaves [${start}, ${end}) do not belong to the tree head of size ${head.size}`);
+      const lastBlockEnd = Math.floor(this.tree.size() / BLOCK) * BLOCK;
+      const from = Math.min(start - (start % BLOCK), lastBlockEnd);
+      const to = Math.max(from, Math.min(Math.ceil(end / BLOCK) * BLOCK, lastBlockEnd));
+      // One read of the whole blocks (and the tail). Blocks proven before
+      // with the same bytes (their fingerprints) need no hashing.
+      const rows = this.tree.getLeaves(from, Math.max(to, end));
+      const prints: number[] = [];
+      let proven = true;
+      for (let b = from; b < to; b += BLOCK) {
+        const fp = VerifiedBlocks.fingerprint(rows, b - from, BLOCK);
+        prints.push(fp);
+        proven &&= this.verified.has(b / BLOCK, fp);
+      }
+      if (!proven) {
+        const hashes = rows.slice(0, to - from).map(leafHash);
+        for (const [level, index] of alignedSubtrees(from, to)) {
+          const computed = subtreeHash(hashes, index * 2 ** level - from, 2 ** level);
+          if (!bytesEqual(computed, this.tree.node(level, index))) {
+            const first = Math.max(start, index * 2 ** level);
+            const last = Math.min(end, (index + 1) * 2 ** level) - 1;
+            const near = Array.from({ length: last - first + 1 }, (_, i) => first + i);
+            throw this.damage(
+              near,
+              `leaves [${first}, ${last + 1}) do not hash to the stored subtree (level ${level}, index ${index})`,
+            );
+          }
+        }
+        prints.forEach((fp, i) => this.verified.remember(from / BLOCK + i, fp));
+      }
+      const leaves = rows.slice(start - from, end - from);
+      const tail = Math.max(start, to);
+      if (tail < end) {
+        const root = rootFromRange(
+          (l, i) => this.tree.node(l, i),
+          head.size,
+          tail,
+          rows.slice(tail - from, end - from).map(leafHash),
+        );
+        if (!bytesEqual(root, head.rootHash)) {
+          const near = Array.from({ length: end - tail }, (_, i) => tail + i);
+          throw this.damage(near, `leaves [${tail}, ${end}) do not belong to the tree head of size ${head.size}`);
+        }
       }
       return leaves;
     });
@@ -103,6 +179,7 @@ export class CheckedReads {
   }
 
   private damage(near: number[], symptom: string): DamageError {
+    this.verified.clear();
     const what = locateDamage(this.tree, near) ?? symptom;
     this.report(what === symptom ? what : `${what} (found as: ${symptom})`);
     return new DamageError(`stored data does not match the published tree: ${what}`);

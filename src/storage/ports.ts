@@ -108,7 +108,13 @@ export interface PromotionStore extends NodeIdentity {
 /** One small durable value with one owner. */
 export interface StateCell<T> {
   get(): T | undefined;
-  set(value: T): void;
+  /**
+   * Stores the value in its own transaction, durable (fsynced) unless
+   * `durable` is false: for values that only say how fresh something is,
+   * where losing the last write in a power cut loses nothing that matters
+   * (a later durable commit makes it durable too).
+   */
+  set(value: T, durable?: boolean): void;
 }
 
 export interface RateCount {

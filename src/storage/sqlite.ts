@@ -349,10 +349,18 @@ export class SqliteStore
     return v === undefined ? undefined : text(v, `state.${key}`);
   }
 
-  setState(values: Record<string, string>): void {
-    this.db.transaction(() => {
+  /** A non-durable write commits to the WAL without an fsync (synchronous=NORMAL for this one transaction). */
+  setState(values: Record<string, string>, durable = true): void {
+    const write = this.db.transaction(() => {
       for (const [k, v] of Object.entries(values)) this.stmt.putState.run(k, v);
-    })();
+    });
+    if (durable) return write();
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      write();
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
   }
 
   rateCounts(sinceHour: number): RateCount[] {

@@ -15,7 +15,7 @@ import type { StateCell } from './ports.js';
 /** Raw key-value access, implemented by the SQLite store. */
 export interface KeyValueStore {
   getState(key: string): string | undefined;
-  setState(values: Record<string, string>): void;
+  setState(values: Record<string, string>, durable?: boolean): void;
 }
 
 interface Codec<T> {
@@ -29,7 +29,7 @@ function cell<T>(kv: KeyValueStore, key: string, codec: Codec<T>): StateCell<T> 
       const s = kv.getState(key);
       return s === undefined ? undefined : codec.decode(s);
     },
-    set: v => kv.setState({ [key]: codec.encode(v) }),
+    set: (v, durable = true) => kv.setState({ [key]: codec.encode(v) }, durable),
   };
 }
 

@@ -72,6 +72,10 @@ test('append and read back: roots and proofs are byte-identical to log-go respon
 test('durability: WAL and synchronous=FULL on the writer connection', async t => {
   const { dd } = await fiveLeafLog(t);
   assert.deepEqual(dd.store.durability(), { journalMode: 'wal', synchronous: 2 });
+  // A freshness-only write (no fsync) leaves the connection at FULL for everything after it.
+  dd.state.publishedAt.set(123, false);
+  assert.equal(dd.state.publishedAt.get(), 123);
+  assert.deepEqual(dd.store.durability(), { journalMode: 'wal', synchronous: 2 });
   dd.close();
 });
 
