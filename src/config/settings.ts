@@ -188,7 +188,7 @@ export const SETTINGS = {
     kind: 'bool',
     flagOnly: true,
     group: 'failover',
-    help: 'with --promote: skip asking (you established the truth by other means); needs --expect-size and --expect-root',
+    help: "with --promote: promote although the other sources' answers refuse it (you established the log's size and root by other means); needs --expect-size and --expect-root",
   },
   expectSize: {
     flag: 'expect-size',

@@ -76,6 +76,12 @@ export function registerPrimaryGauges(
     () => [[{}, log.clockBehind.active ? seconds(Math.max(0, log.lastSignedAt() - clock.now())) : 0]],
   );
   m.gauge('sigsum_log_epoch', 'Promotion epoch of this node', [], () => [[{}, log.epoch()]]);
+  m.gauge(
+    'sigsum_log_superseded',
+    '1 once this primary learned that another primary took over (a fenced secondary or a witness said so)',
+    [],
+    () => [[{}, log.superseded.active ? 1 : 0]],
+  );
   const repl = log.replication;
   if (repl) {
     m.gauge('sigsum_log_replication_quorum', 'Secondaries that must hold a leaf before it is signed', [], () => [

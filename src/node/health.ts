@@ -49,6 +49,7 @@ export function primaryHealth(
   const problems = [
     ...storageLines(storage),
     ...(log.signing.active ? [`not signing: ${log.signing.message}`] : []),
+    ...(log.superseded.active ? [`superseded: ${log.superseded.message}`] : []),
     ...(signedAge > stale.signed
       ? [`the latest signature is ${Math.round(signedAge / 1000)} s old (bound ${stale.signed / 1000} s)`]
       : []),

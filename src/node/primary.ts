@@ -8,7 +8,7 @@
 import { sha256, type Signer } from '../sigsum/crypto.js';
 import { signEpoch } from '../sigsum/epoch.js';
 import type { Policy } from '../sigsum/policy.js';
-import { toHex } from '../sigsum/types.js';
+import { toHex, type Hash } from '../sigsum/types.js';
 import { CheckedReads } from '../storage/checked-reads.js';
 import type { TreeReader } from '../storage/ports.js';
 import { openDataDir } from '../storage/datadir.js';
@@ -19,6 +19,7 @@ import { closePeerConnections } from '../net/http-client.js';
 import type { TxtResolver } from '../net/dns.js';
 import { PrimaryLog } from '../primary/primary-log.js';
 import { promoteReplica } from '../primary/promote.js';
+import { survey } from '../primary/promotion-survey.js';
 import { Replication, type SecondaryConfig } from '../primary/replication.js';
 import { Sequencer } from '../primary/sequencer.js';
 import type { RateLimitConfig } from '../ratelimit/config.js';
@@ -61,7 +62,13 @@ export interface PrimaryNodeConfig {
   /** Rate limits (parsed rate-limit file) and the token verifier's DNS resolver. */
   rateLimits?: { config: RateLimitConfig; allowTestDomain: boolean; resolver: TxtResolver; dnsTimeoutMs: number };
   /** Turn a secondary's replica into the primary (failover), see promote.ts. */
-  promote?: { force: boolean; progress?: (done: number, total: number) => void };
+  promote?: {
+    /** --force-promote with --expect-size and --expect-root. */
+    force?: { size: number; root: Hash };
+    /** The old primary's URLs: promotion is refused while any answers. */
+    oldPrimaryUrls: string[];
+    progress?: (done: number, total: number) => void;
+  };
   clock: Clock;
   logger: Logger;
 }
@@ -85,8 +92,20 @@ export async function startPrimary(cfg: PrimaryNodeConfig): Promise<PrimaryNode>
   let log: PrimaryLog;
   try {
     if (cfg.promote) {
+      const { oldPrimaryUrls } = cfg.promote;
       await promoteReplica(dd.store, dd.state.seenTreeHead, cfg.signer, {
         force: cfg.promote.force,
+        survey: probeHead =>
+          survey({
+            logKey: cfg.signer.publicKey,
+            secondaries: cfg.secondaries,
+            policy: cfg.witnesses?.policy,
+            oldPrimaryUrls,
+            probeHead,
+            timeoutMs: cfg.peerTimeout,
+          }),
+        policy: cfg.witnesses?.policy,
+        publishGated: cfg.witnesses?.gate ?? false,
         now: clock.now(),
         logger,
         progress: cfg.promote.progress,
@@ -182,7 +201,12 @@ export async function startPrimary(cfg: PrimaryNodeConfig): Promise<PrimaryNode>
     publicKey: cfg.signer.publicKey,
     urlPrefix: prefix,
     publishedSize: () => log.publishedTreeHead().size,
-    status: () => (log.signing.active ? "not signing new tree heads (see the operator's logs)" : undefined),
+    status: () =>
+      log.superseded.active
+        ? 'this server is no longer the primary of this log'
+        : log.signing.active
+          ? "not signing new tree heads (see the operator's logs)"
+          : undefined,
   });
   const external = app(
     publicSite(

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { sha256, type Signer } from '../sigsum/crypto.js';
 import { parsePolicy, type Policy } from '../sigsum/policy.js';
-import { toHex } from '../sigsum/types.js';
+import { asHash, toHex } from '../sigsum/types.js';
 import { ConfigError } from '../config/parse.js';
 import { PRIMARY_ONLY, SECONDARY_ONLY, SETTINGS, type CommandSettings, type SettingKey } from '../config/settings.js';
 import { holdsLog, initDataDir } from '../storage/datadir.js';
@@ -174,7 +174,10 @@ export async function runServe(s: Serve, given: Set<SettingKey>, out: { write(s:
       witnesses: policy && { policy, gate: !s.publishWithoutQuorum, timeoutMs: s.witnessTimeout },
       promote: s.promote
         ? {
-            force: s.forcePromote,
+            force: s.forcePromote
+              ? { size: s.expectSize!, root: asHash(new Uint8Array(Buffer.from(s.expectRoot!, 'hex'))) }
+              : undefined,
+            oldPrimaryUrls: s.oldPrimaryUrl,
             progress: tty
               ? (done, total) => process.stderr.write(`\rchecking replica: ${done}/${total} leaves`)
               : undefined,

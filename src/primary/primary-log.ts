@@ -89,6 +89,8 @@ export class PrimaryLog {
   readonly signing: Condition;
   /** The wall clock is behind the latest signature. */
   readonly clockBehind: Condition;
+  /** Another primary took over (a fenced secondary or a witness says so): nothing is signed or accepted any more. */
+  readonly superseded: Condition;
   /** Unix ms when the published head last changed or was confirmed by a new signature. */
   publishedAt: number;
   /** Monotonic ms since when stored leaves have been waiting for a signature (replication or witnesses short), if they are. */
@@ -110,12 +112,20 @@ export class PrimaryLog {
       'the clock is behind the latest tree head signature; signing with that time + 1 ms until it catches up',
       'warning',
     );
+    this.superseded = new Condition(
+      opts.logger,
+      'this primary is superseded: it signs nothing and accepts no leaf',
+      'error',
+    );
     this.submissions = new Submissions({
       ...opts.submissions,
       tree: opts.tree,
       sequencer: opts.sequencer,
       includedSize: () => (opts.cosigner ? this.published.size : this.committed.size),
-      refusal: () => (!this.accepting ? 'the log is shutting down' : opts.storageFailure?.()),
+      refusal: () =>
+        !this.accepting
+          ? 'the log is shutting down'
+          : (opts.storageFailure?.() ?? (this.supersededBy() ? 'this log server is no longer the primary' : undefined)),
     });
     opts.cosigner?.attach(cth => this.publish(cth), this.published);
   }
@@ -234,7 +244,20 @@ export class PrimaryLog {
     return this.rotating;
   }
 
+  /** Why this primary must consider itself superseded, if it must. */
+  private supersededBy(): string | undefined {
+    const r = this.opts.replication?.superseded;
+    if (r) return `secondary ${r.secondary} follows a primary of epoch ${r.epoch} (this one: ${this.epoch()})`;
+    return this.opts.cosigner?.alarm;
+  }
+
   private async rotateOnce(): Promise<void> {
+    const superseded = this.supersededBy();
+    if (superseded) {
+      this.superseded.set('superseded', superseded);
+      this.unsignedSince ??= this.opts.clock.monotonic();
+      return;
+    }
     const prev = this.committed;
     const local = this.opts.tree.size();
     const resignDue =
@@ -252,6 +275,12 @@ export class PrimaryLog {
       if (this.opts.replication && local > prev.size) {
         // Never beyond what the required secondaries hold, never below the current head.
         size = Math.max(prev.size, Math.min(local, await this.opts.replication.replicatedSize(local)));
+        const superseded = this.supersededBy(); // learned in this very round
+        if (superseded) {
+          this.superseded.set('superseded', superseded);
+          this.unsignedSince ??= this.opts.clock.monotonic();
+          return;
+        }
         if (size === prev.size && !resignDue) {
           this.signing.clear('signing tree heads again', { size });
           this.unsignedSince ??= this.opts.clock.monotonic();

@@ -31,7 +31,7 @@ import type { TreeReader } from '../storage/ports.js';
 import { Condition } from '../util/condition.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import { joinUrl, PeerError, peerRequest, peerRequestOk } from '../net/http-client.js';
+import { firstLine, joinUrl, PeerError, peerRequest } from '../net/http-client.js';
 import { errorMessage } from '../util/errors.js';
 
 export interface SecondaryConfig {
@@ -80,6 +80,12 @@ interface Peer {
 
 export class Replication {
   private readonly peers: Peer[];
+  /**
+   * Set once a secondary refused this primary because it follows a primary of
+   * a higher epoch (it was fenced by a promotion): this primary is superseded
+   * and must never sign again. Written only by fetchChecked().
+   */
+  superseded: { epoch: number; secondary: string } | undefined;
 
   constructor(
     secondaries: readonly SecondaryConfig[],
@@ -196,12 +202,23 @@ export class Replication {
 
   private async fetchChecked(s: SecondaryConfig, localSize: number): Promise<number> {
     const url = joinUrl(s.url, ENDPOINT.getSecondaryTreeHead);
-    const r = await peerRequestOk(url, {
+    const r = await peerRequest(url, {
       timeoutMs: this.opts.timeoutMs,
       maxBytes: 4096,
       signal: this.opts.signal,
       headers: { [EPOCH_HEADER]: String(this.opts.epoch) },
     });
+    if (r.status !== 200) {
+      const theirs = Number(r.header(EPOCH_HEADER) ?? NaN);
+      if (r.status === 409 && Number.isSafeInteger(theirs) && theirs > this.opts.epoch && !this.superseded) {
+        this.superseded = { epoch: theirs, secondary: s.url };
+        this.opts.logger.error(
+          'a secondary follows a primary of a higher epoch: this primary was superseded by a promotion and signs nothing more',
+          { secondary: s.url, epoch: this.opts.epoch, newer_epoch: theirs },
+        );
+      }
+      throw new PeerError(`${url}: HTTP ${r.status}${r.text ? ` ${JSON.stringify(firstLine(r.text))}` : ''}`, r.status);
+    }
     let sth;
     try {
       sth = parseSignedTreeHead(r.text);

@@ -77,6 +77,12 @@ export class Cosigner {
   private latest: SignedTreeHead | undefined;
   private stopped = false;
   readonly gate: boolean;
+  /**
+   * Set once a witness says it has cosigned a larger tree than this log's
+   * head: another primary published beyond this one (it was superseded) or
+   * this node's storage went back in time. Written only by failed().
+   */
+  alarm: string | undefined;
 
   /** Makes a head public; called with a new head or with more cosignatures for the same one (set by attach()). */
   private publish: (cth: CosignedTreeHead) => void = () => {};
@@ -194,6 +200,7 @@ export class Cosigner {
   }
 
   private failed(w: Worker, e: Error): void {
+    if (e instanceof WitnessError && e.alarming) this.alarm ??= `witness ${w.status.name}: ${e.message}`;
     if (e instanceof WitnessError && e.alarming && w.failing.message !== e.message) {
       this.opts.logger.error('witness has seen a larger tree than this log signed', {
         witness: w.status.name,

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { parsePrivateKey, parsePublicKey } from '../../src/sigsum/keyfile.js';
 import { tempDir } from '../support/fixtures.js';
@@ -306,4 +306,29 @@ test('the example config files are valid', () => {
     const r = runCli(['serve', '--config', f, '--help']);
     assert.equal(r.status, 0, `${f}: ${r.stderr}`);
   }
+});
+
+test('--init-if-missing creates a log only together with its key; an existing key without a log is refused', async t => {
+  const dir = tempDir(t);
+  const key = join(dir, 'log.key');
+  const data = join(dir, 'data');
+  const common = ['--external-endpoint', '127.0.0.1:0', '--internal-endpoint', '127.0.0.1:0', '--init-if-missing'];
+  // First run on a fresh machine (what npm start does): key and log are created, the log serves size 0.
+  const srv = await startServer(['--data-dir', data, '--key-file', key, ...common]);
+  assert.equal((await getTreeHead(srv.url)).size, 0);
+  assert.match(srv.stderr(), /first run: generated a new log key/);
+  assert.equal(await srv.stop(), 0);
+  // The same key with another (empty, unmounted, mistyped) data directory: refused, nothing created.
+  const elsewhere = join(dir, 'not-mounted');
+  const r = runCli(['serve', '--data-dir', elsewhere, '--key-file', key, ...common]);
+  assert.equal(r.status, 1);
+  assert.match(
+    r.stderr,
+    /the key exists but there is no log in .*not-mounted: wrong --data-dir or an unmounted volume\? Use "sigsum-log init" to start a new log with this key/,
+  );
+  assert.equal(existsSync(join(elsewhere, 'log.db')), false);
+  // The existing log starts again with the flag.
+  const again = await startServer(['--data-dir', data, '--key-file', key, ...common]);
+  assert.doesNotMatch(again.stderr(), /first run/);
+  assert.equal(await again.stop(), 0);
 });

@@ -127,6 +127,21 @@ test(
     primary.kill('SIGKILL');
     await secondary.stop('SIGTERM');
     const lsUrl = `http://127.0.0.1:${lsInt}`;
+    // A log-go secondary for the new primary, started first: the promotion asks it (get-secondary-tree-head).
+    const lsec = logGo('sigsum-log-secondary', [
+      `--key-file=${theirs.path}`,
+      `--external-endpoint=127.0.0.1:${lsExt}`,
+      `--internal-endpoint=127.0.0.1:${lsInt}`,
+      `--primary-url=http://127.0.0.1:${osInt}`,
+    ]);
+    await waitFor(
+      'the log-go secondary to answer',
+      async () =>
+        (await fetch(`${lsUrl}/get-secondary-tree-head`).then(
+          r => r.status,
+          () => 0,
+        )) === 200 || undefined,
+    );
     secondary = await startServer([
       '--role',
       'primary',
@@ -143,6 +158,7 @@ test(
     ]);
     procs.push(secondary);
     assert.match(secondary.stderr(), /promoted this replica to primary epoch=1/);
+    assert.match(secondary.stderr(), /promotion: secondary http:\S+: replica of 0 leaves, last signed head seen none/);
     const promotedHead = await getTreeHead(os);
     assert.ok(promotedHead.size >= 8);
     if (promotedHead.size > 8) {
@@ -159,13 +175,7 @@ test(
       assert.equal(hx(promotedHead.rootHash), hx(lgHead.rootHash));
     }
 
-    // 3. A log-go secondary replicates our primary; our primary signs what it holds.
-    const lsec = logGo('sigsum-log-secondary', [
-      `--key-file=${theirs.path}`,
-      `--external-endpoint=127.0.0.1:${lsExt}`,
-      `--internal-endpoint=127.0.0.1:${lsInt}`,
-      `--primary-url=http://127.0.0.1:${osInt}`,
-    ]);
+    // 3. The log-go secondary replicates our primary; our primary signs what it holds.
     const later = Array.from({ length: 5 }, (_, i) => makeLeaf(submitterSigner, `after promotion ${i}`));
     for (const l of later) await addLeaf(os, l.body);
     for (const l of later) await until200(os, l);

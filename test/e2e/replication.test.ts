@@ -10,109 +10,28 @@
 //      consistent with the old one, and submissions reach 200 again;
 //   4. the old primary (lower epoch) is refused by a secondary that followed
 //      the promoted one.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CosignedTreeHead } from '../../src/sigsum/treehead.js';
-import { parseSecondaryState } from '../../src/sigsum/secondary-state.js';
 import { verifyConsistency } from '../../src/sigsum/merkle.js';
 import { DB_FILE, openSqliteStore } from '../../src/storage/sqlite.js';
-import { entry, h } from '../support/vectors.js';
-import { submitterSigner, waitFor } from '../support/fixtures.js';
-import { addLeaf, getConsistency, getInclusion, getTreeHead, makeLeaf, type TestLeaf } from '../support/client.js';
-import {
-  ensurePrimary,
-  ensureReplica,
-  freePort,
-  startServer,
-  writeKey,
-  type ServerProcess,
-} from '../support/process.js';
+import { waitFor } from '../support/fixtures.js';
+import { addLeaf, getConsistency, getInclusion, getTreeHead, type TestLeaf } from '../support/client.js';
+import { Cluster, internalUrl, publicUrl, type ClusterNode as Node } from '../support/cluster.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'sigsum-log-repl-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
-
-const logKey = writeKey(dir, 'log.key', h(entry('formats.json', 'key-log').private_seed));
-const INTERVAL = '300ms';
-
-interface Node {
-  name: string;
-  dir: string;
-  ext: number;
-  int: number;
-  key: ReturnType<typeof writeKey>;
-  proc?: ServerProcess;
-}
-
-const nodes: Record<'p' | 's1' | 's2', Node> = {} as never;
-for (const [name, seed] of [
-  ['p', ''],
-  ['s1', '11'],
-  ['s2', '12'],
-] as const) {
-  nodes[name] = {
-    name,
-    dir: join(dir, name),
-    ext: await freePort(),
-    int: await freePort(),
-    key: name === 'p' ? logKey : writeKey(dir, `${name}.key`, h(seed.repeat(32))),
-  };
-}
-const internalUrl = (n: Node) => `http://127.0.0.1:${n.int}`;
-const publicUrl = (n: Node) => `http://127.0.0.1:${n.ext}`;
-after(async () => {
-  for (const n of Object.values(nodes)) await n.proc?.stop('SIGKILL');
-});
-
-function endpoints(n: Node): string[] {
-  return [
-    '--data-dir',
-    n.dir,
-    '--external-endpoint',
-    `127.0.0.1:${n.ext}`,
-    '--internal-endpoint',
-    `127.0.0.1:${n.int}`,
-  ];
-}
-
-async function startSecondary(n: Node, primary: Node): Promise<void> {
-  await ensureReplica(n.dir, logKey.signer.publicKey);
-  n.proc = await startServer([
-    '--role',
-    'secondary',
-    ...endpoints(n),
-    '--key-file',
-    n.key.path,
-    '--log-pubkey-file',
-    logKey.pub,
-    '--primary-url',
-    internalUrl(primary),
-    '--interval',
-    '100ms',
-  ]);
-}
-
-async function startPrimary(n: Node, secondaries: Node[], extra: string[] = []): Promise<void> {
-  const pairs = secondaries.flatMap(s => ['--secondary-url', internalUrl(s), '--secondary-pubkey-file', s.key.pub]);
-  if (!extra.includes('--promote')) await ensurePrimary(n.dir, logKey.signer);
-  n.proc = await startServer([...endpoints(n), '--key-file', logKey.path, '--interval', INTERVAL, ...pairs, ...extra]);
-}
-
-async function stop(n: Node, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  await n.proc!.stop(signal);
-  n.proc = undefined;
-}
-
-/** A secondary's replica size, as it tells a promotion probe (get-secondary-state). */
-async function replicaSize(n: Node): Promise<number> {
-  const r = await fetch(`${internalUrl(n)}/get-secondary-state`);
-  return parseSecondaryState(await r.text()).replica.size;
-}
-
-let counter = 0;
-const fresh = (tag: string): TestLeaf => makeLeaf(submitterSigner, `${tag} ${counter++}`);
+const cluster = new Cluster('300ms');
+const nodes = {
+  p: await cluster.node('p'),
+  s1: await cluster.node('s1', '11'),
+  s2: await cluster.node('s2', '12'),
+};
+const startSecondary = (n: Node, primary: Node) => cluster.startSecondary(n, primary);
+const startPrimary = (n: Node, secondaries: Node[], extra: string[] = []) =>
+  cluster.startPrimary(n, secondaries, extra);
+const stop = (n: Node, signal?: NodeJS.Signals) => cluster.stop(n, signal);
+const replicaSize = (n: Node) => cluster.replicaSize(n);
+const fresh = (tag: string) => cluster.fresh(tag);
 
 async function until200(url: string, leaf: TestLeaf, what: string): Promise<void> {
   await waitFor(`${what}: 200`, async () => (await addLeaf(url, leaf.body)) === 200, 20_000, 50);
@@ -212,11 +131,13 @@ test('failover: kill -9 the primary under load, promote a secondary, nothing tha
   const [s1, s2] = [await replicaSize(nodes.s1), await replicaSize(nodes.s2)];
   const [promoted, follower] = s1 >= s2 ? [nodes.s1, nodes.s2] : [nodes.s2, nodes.s1];
   await stop(promoted);
-  await stop(follower);
   // Starting the replica as primary without --promote is refused with advice.
   await assert.rejects(startPrimary(promoted, [follower]), /holds a secondary's replica.*--promote/s);
-  await startPrimary(promoted, [follower], ['--promote']);
+  // The other secondary still runs (following the dead primary): the promotion asks it, and the dead primary.
+  await startPrimary(promoted, [follower], ['--promote', '--old-primary-url', internalUrl(nodes.p)]);
   assert.match(promoted.proc!.stderr(), /promoted this replica to primary epoch=1/);
+  assert.match(promoted.proc!.stderr(), /promotion: secondary http:\S+: replica of \d+ leaves/);
+  await stop(follower);
   await startSecondary(follower, promoted);
   const np = publicUrl(promoted);
 

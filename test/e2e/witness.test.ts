@@ -11,12 +11,12 @@
 //      consistent log.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SeedSigner, sha256 } from '../../src/sigsum/crypto.js';
-import { parsePrivateKey, parsePublicKey } from '../../src/sigsum/keyfile.js';
+import { parsePrivateKey } from '../../src/sigsum/keyfile.js';
 import { verifyCosignature, type CosignedTreeHead } from '../../src/sigsum/treehead.js';
 import { toHex, type PublicKey } from '../../src/sigsum/types.js';
 import { entry, h, hx } from '../support/vectors.js';
@@ -31,7 +31,7 @@ import {
   type ServerProcess,
 } from '../support/process.js';
 import { requireTools, tool } from '../support/tools.js';
-import { fingerprint, TestSshAgent } from '../support/ssh-agent.js';
+import { startRealWitnesses } from '../support/real-witnesses.js';
 import { TestWitness } from '../support/witness.js';
 
 const run = promisify(execFile);
@@ -163,71 +163,12 @@ test(
 );
 
 test('sigsum-witness and litewitness cosign our log, across restarts of both', { skip: tools.skip }, async t => {
-  const bin = tools.dir!;
   const dir = tempDir(t);
   const logKey = writeKey(dir, 'log.key', h('51'.repeat(32)));
-  const procs: ChildProcess[] = [];
-  t.after(() => procs.forEach(p => p.kill('SIGKILL')));
-  const spawnLogged = (cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
-    let out = '';
-    p.stdout.on('data', d => (out += d));
-    p.stderr.on('data', d => (out += d));
-    procs.push(p);
-    return Object.assign(p, { output: () => out });
-  };
-
-  // sigsum-witness: key file, log key, state file.
-  await run(tool(bin, 'sigsum-key'), ['generate', '-o', join(dir, 'sw.key')]);
-  const swPort = await freePort();
-  const startSw = () =>
-    spawnLogged(tool(bin, 'sigsum-witness'), [
-      '-k',
-      join(dir, 'sw.key'),
-      '--log-key',
-      logKey.pub,
-      '--state-file',
-      join(dir, 'sw.state'),
-      `127.0.0.1:${swPort}`,
-    ]);
-  const running = { sw: startSw(), lw: undefined as ChildProcess | undefined };
-
-  // litewitness: its key in an SSH agent (our test agent), the log added with witnessctl.
-  const lwSigner = new SeedSigner(h('5a'.repeat(32)));
-  const agent = new TestSshAgent([lwSigner]);
-  const sock = join(dir, 'agent.sock');
-  await agent.listen(sock);
-  t.after(() => agent.close());
-  await run(tool(bin, 'witnessctl'), [
-    'add-sigsum-log',
-    '-db',
-    join(dir, 'lw.db'),
-    '-key',
-    toHex(logKey.signer.publicKey),
-  ]);
-  const lwPort = await freePort();
-  const startLw = () =>
-    spawnLogged(tool(bin, 'litewitness'), [
-      '-db',
-      join(dir, 'lw.db'),
-      '-key',
-      fingerprint(lwSigner.publicKey),
-      '-name',
-      'example.org/litewitness',
-      '-listen',
-      `127.0.0.1:${lwPort}`,
-      '-ssh-agent',
-      sock,
-    ]);
-  running.lw = startLw();
-
-  const swPub = parsePublicKey(readFileSync(join(dir, 'sw.key.pub'), 'utf8'));
-  const lwPub = lwSigner.publicKey;
+  const real = await startRealWitnesses(t, tools.dir!, dir, logKey.signer.publicKey);
+  const [swPub, lwPub] = real.publicKeys;
   const policy = join(dir, 'policy');
-  writeFileSync(
-    policy,
-    `witness sw ${toHex(swPub)} http://127.0.0.1:${swPort}\nwitness lw ${toHex(lwPub)} http://127.0.0.1:${lwPort}\ngroup both all sw lw\nquorum both\n`,
-  );
+  writeFileSync(policy, real.policyLines + 'group both all sw lw\nquorum both\n');
   let srv = await startLog(t, dir, logKey.path, policy);
 
   const cosignedHead = async (minSize: number) =>
@@ -256,38 +197,49 @@ test('sigsum-witness and litewitness cosign our log, across restarts of both', {
   assert.doesNotMatch(srv.stderr(), /witness failing/);
 
   // Their restart: both keep their state and cosign the next heads.
-  running.sw.kill('SIGTERM');
-  running.lw.kill('SIGTERM');
-  await Promise.all(
-    [running.sw, running.lw].map(p => new Promise(r => (p.exitCode !== null ? r(null) : p.once('exit', r)))),
-  );
-  running.sw = startSw();
-  running.lw = startLw();
+  await real.restart();
   await submit('after witness restart', 2);
   const th = await cosignedHead(7);
   assert.equal(th.cosignatures.length, 2);
   assert.ok(existsSync(join(dir, 'sw.state')));
 });
 
-test('after a failover the witnesses cosign the promoted primary: one consistent log', async t => {
+for (const kind of ['test witnesses', 'sigsum-witness and litewitness'] as const)
+  test(
+    `after a failover the witnesses (${kind}) cosign the promoted primary: one consistent log`,
+    { skip: kind === 'test witnesses' ? false : tools.skip },
+    async t => failoverCosigning(t, kind),
+  );
+
+async function failoverCosigning(t: T, kind: 'test witnesses' | 'sigsum-witness and litewitness'): Promise<void> {
   const dir = tempDir(t);
   const logKey = writeKey(dir, 'log.key', h('52'.repeat(32)));
   const secKey = writeKey(dir, 'sec.key', h('53'.repeat(32)));
   const ws: TestWitness[] = [];
-  for (let i = 0; i < 2; i++) {
-    const w = await new TestWitness({
-      name: `witness.example/fo${i}`,
-      signer: new SeedSigner(h(`6${i}`.repeat(32))),
-      logs: [logKey.signer.publicKey],
-    }).start();
-    t.after(() => w.stop());
-    ws.push(w);
+  let policyLines: string;
+  let names: string[];
+  let witnessKeys: PublicKey[];
+  if (kind === 'test witnesses') {
+    for (let i = 0; i < 2; i++) {
+      const w = await new TestWitness({
+        name: `witness.example/fo${i}`,
+        signer: new SeedSigner(h(`6${i}`.repeat(32))),
+        logs: [logKey.signer.publicKey],
+      }).start();
+      t.after(() => w.stop());
+      ws.push(w);
+    }
+    policyLines = ws.map(w => w.policyLine()).join('');
+    names = ws.map(w => w.policyName);
+    witnessKeys = ws.map(w => w.publicKey);
+  } else {
+    const real = await startRealWitnesses(t, tools.dir!, dir, logKey.signer.publicKey, '5b');
+    policyLines = real.policyLines;
+    names = real.names;
+    witnessKeys = real.publicKeys;
   }
   const policy = join(dir, 'policy');
-  writeFileSync(
-    policy,
-    ws.map(w => w.policyLine()).join('') + `group both all ${ws.map(w => w.policyName).join(' ')}\nquorum both\n`,
-  );
+  writeFileSync(policy, policyLines + `group both all ${names.join(' ')}\nquorum both\n`);
   const [pExt, pInt, sExt, sInt] = await Promise.all([1, 2, 3, 4].map(() => freePort()));
   const secArgs = [
     '--data-dir',
@@ -337,14 +289,7 @@ test('after a failover the witnesses cosign the promoted primary: one consistent
   for (const l of leaves) await waitFor('200', async () => (await addLeaf(primary.url, l.body)) === 200);
   const old = await waitFor('a cosigned head of size 6', async () => {
     const th = await getTreeHead(primary.url);
-    return th.size === 6 &&
-      cosignedBy(
-        th,
-        logKey.signer.publicKey,
-        ws.map(w => w.publicKey),
-      ) === 2
-      ? th
-      : undefined;
+    return th.size === 6 && cosignedBy(th, logKey.signer.publicKey, witnessKeys) === 2 ? th : undefined;
   });
   await waitFor(
     'the secondary to serve that head',
@@ -371,25 +316,22 @@ test('after a failover the witnesses cosign the promoted primary: one consistent
   await waitFor('200 from the promoted primary', async () => (await addLeaf(sec.url, more.body)) === 200);
   const th = await waitFor('a cosigned head from the promoted primary', async () => {
     const x = await getTreeHead(sec.url);
-    return x.size === 7 &&
-      cosignedBy(
-        x,
-        logKey.signer.publicKey,
-        ws.map(w => w.publicKey),
-      ) === 2
-      ? x
-      : undefined;
+    return x.size === 7 && cosignedBy(x, logKey.signer.publicKey, witnessKeys) === 2 ? x : undefined;
   });
   assert.ok(th);
+  // The promotion asked each witness its size with a probe that changed nothing (422: the garbage proof
+  // for 6 -> 6 was refused), then the promoted node, which did not know their sizes, got one 409 and
+  // sent a consistency proof from 6 that they accepted.
   for (const w of ws) {
-    // The promoted node did not know their sizes: one 409, then a consistency proof from 6 that they accepted.
     assert.deepEqual(
-      w.requests.slice(0, 2).map(r => [r.old, r.status]),
+      w.requests.slice(0, 3).map(r => [r.old, r.status]),
       [
+        [6, 422],
         [0, 409],
         [6, 200],
       ],
     );
     assert.equal(w.state.get(`sigsum.org/v1/tree/${toHex(sha256(logKey.signer.publicKey))}`)?.size, 7);
   }
-});
+  assert.match(sec.stderr(), /promotion: witness \S+ at \S+: latest cosigned size 6/);
+}

@@ -7,11 +7,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { SeedSigner } from '../../src/sigsum/crypto.js';
+import { signEpoch } from '../../src/sigsum/epoch.js';
 import { formatSignedTreeHead, signTreeHeadSync } from '../../src/sigsum/treehead.js';
 import { Replication } from '../../src/primary/replication.js';
 import { Logger } from '../../src/util/logger.js';
 import { h } from '../support/vectors.js';
-import { FakeClock, tempDir } from '../support/fixtures.js';
+import { FakeClock, logSigner, tempDir } from '../support/fixtures.js';
 import { FakePrimary } from '../support/fake-primary.js';
 import { makeLeaf } from '../support/client.js';
 import { servePrimary, serveSecondary, testPrimary, testSecondary } from '../support/logs.js';
@@ -179,4 +180,39 @@ test("add-leaf answers 'accepted' until the secondary holds the leaf, then 'incl
     replication.statuses().map(x => [x.ok, x.size]),
     [[false, 5]],
   );
+});
+
+test('a primary that a fenced secondary refuses (higher epoch) is superseded: it signs nothing more and accepts no leaf', async t => {
+  const { logger, lines } = Logger.memory('info');
+  const clock = new FakeClock();
+  const ref: { current?: Replication } = {};
+  const p = await testPrimary(t, { clock, maxPool: 100, replication: ref });
+  const pInternal = await servePrimary(t, p.log, p.dd.store);
+  // Two secondaries, quorum 1: one fenced by a promoted primary (epoch 1), one still following this old primary.
+  const fenced = await testSecondary(t, pInternal.url, { signer: keys[4], clock });
+  const follower = await testSecondary(t, pInternal.url, { signer: keys[5], clock });
+  assert.equal(fenced.log.announceEpoch(await signEpoch(logSigner, 1)).kind, 'accepted');
+  const urls = [
+    (await serveSecondary(t, fenced.log, fenced.dd.store)).url,
+    (await serveSecondary(t, follower.log, follower.dd.store)).url,
+  ];
+  ref.current = new Replication(
+    urls.map((url, i) => ({ url, publicKey: keys[4 + i].publicKey })),
+    p.dd.store,
+    { quorum: 1, timeoutMs: 1000, epoch: 0, clock, logger },
+  );
+  const leaf = makeLeaf(keys[2], 'after the promotion elsewhere');
+  assert.equal((await p.submit(leaf.body)).kind, 'accepted');
+  p.log.flush();
+  await follower.log.pollOnce();
+  assert.equal(follower.dd.store.size(), 1, 'the unfenced secondary holds the leaf: quorum 1 would be reached');
+  await p.log.rotate();
+  assert.equal(p.log.committedTreeHead().size, 0, 'nothing signed');
+  assert.ok(p.log.superseded.active);
+  assert.match(p.log.superseded.message!, /follows a primary of epoch 1 \(this one: 0\)/);
+  assert.equal((await p.submit(makeLeaf(keys[2], 'another').body)).kind, 'unavailable');
+  await p.log.rotate();
+  assert.equal(p.log.committedTreeHead().size, 0);
+  assert.equal(lines.filter(l => /superseded/.test(l)).length, 1, 'one line from replication');
+  assert.equal(p.lines.filter(l => /superseded/.test(l)).length, 1, 'one state line from the log, not one per round');
 });

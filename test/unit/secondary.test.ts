@@ -1,7 +1,7 @@
 // The secondary's checks, against a primary the test controls: batches
 // checked before they are stored, divergence and rollback detection (nothing
 // rewritten), epochs and fencing, log-go (legacy) primaries, and promotion's
-// refusals.
+// refusals (promotion itself: promotion.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SeedSigner } from '../../src/sigsum/crypto.js';
@@ -9,8 +9,6 @@ import { signEpoch } from '../../src/sigsum/epoch.js';
 import { signTreeHeadSync, verifyTreeHead, formatSignedTreeHead } from '../../src/sigsum/treehead.js';
 import { StaleEpoch } from '../../src/secondary/fence.js';
 import { Divergence, type SecondaryLog, type ReplicaHeadOutcome } from '../../src/secondary/secondary-log.js';
-import { promoteReplica } from '../../src/primary/promote.js';
-import { initDataDir } from '../../src/storage/datadir.js';
 import { buildApp } from '../../src/http/app.js';
 import { listen } from '../../src/http/listener.js';
 import { text } from '../../src/http/responses.js';
@@ -193,66 +191,6 @@ test('add-leaf on a secondary and reads before any verified head', async t => {
   const { log } = await newSecondary(t, srv.url);
   await assert.rejects(log.pollOnce(), /malformed answer/);
   assert.equal(log.treeHeadBody(), undefined, 'no verified tree head yet');
-});
-
-test('promotion: checks the key and the last signed head seen; signs the whole replica; raises the epoch', async t => {
-  const fp = await FakePrimary.start(t, 20);
-  FakePrimary.grow(fp.store, 20, 'leaf');
-  fp.signAll(); // signed at 40
-  const { log, store, state } = await newSecondary(t, fp.internal.url, { chunk: 30 });
-  fp.epoch = 4;
-  await log.pollOnce(); // copies 30, sees the head of size 40
-  assert.equal(store.size(), 30);
-  assert.equal(log.heads.seenTreeHead()!.size, 40);
-  const { logger, lines } = Logger.memory('info');
-  const opts = { force: false, now: 5, logger };
-  await assert.rejects(
-    promoteReplica(store, state.seenTreeHead, secondarySigner, opts),
-    /--key-file is not this log's key/,
-  );
-  await assert.rejects(
-    promoteReplica(store, state.seenTreeHead, logSigner, opts),
-    /has 30 leaves but the log has signed a tree head of size 40: promoting it would roll the log back/,
-  );
-  await catchUp(log);
-  FakePrimary.grow(fp.store, 3, 'leaf'); // unsigned leaves the old primary may have answered 200 for... (they are not: still copied)
-  await catchUp(log);
-  assert.equal(store.size(), 43);
-  const res = await promoteReplica(store, state.seenTreeHead, logSigner, opts);
-  assert.equal(res.epoch, 5);
-  assert.equal(res.treeHead.size, 43, 'the first head covers the whole replica');
-  assert.equal(hx(res.treeHead.rootHash), hx(fp.store.root()));
-  assert.equal(store.role, 'primary');
-  assert.equal(store.latestTreeHead()!.size, 43);
-  assert.ok(lines.some(l => /promoted this replica to primary epoch=5 tree_size=43/.test(l)));
-  await assert.rejects(
-    promoteReplica(store, state.seenTreeHead, logSigner, opts),
-    /already holds a primary \(epoch 5\); start it without --promote/,
-  );
-});
-
-test('promotion refuses an inconsistent replica even when forced, and a replica that never saw a head unless forced', async t => {
-  const fp = await FakePrimary.start(t, 10);
-  const { log, store, state } = await newSecondary(t, fp.internal.url);
-  await catchUp(log);
-  const { logger } = Logger.memory('info');
-  state.seenTreeHead.set(signTreeHeadSync(logSigner, { size: 10, rootHash: store.rootAt(9) }));
-  await assert.rejects(
-    promoteReplica(store, state.seenTreeHead, logSigner, { force: true, now: 1, logger }),
-    /would fork the log; this cannot be forced/,
-  );
-
-  const fresh = await initDataDir(tempDir(t), { role: 'secondary', logPublicKey: logSigner.publicKey, now: 1 });
-  t.after(() => fresh.close());
-  await assert.rejects(
-    promoteReplica(fresh.store, fresh.state.seenTreeHead, logSigner, { force: false, now: 1, logger }),
-    /never seen a tree head signed by the log/,
-  );
-  assert.equal(
-    (await promoteReplica(fresh.store, fresh.state.seenTreeHead, logSigner, { force: true, now: 1, logger })).treeHead
-      .size,
-    0,
-  );
 });
 
 test('fencing: a signed epoch announcement is recorded; a fenced secondary refuses older primaries, both ways', async t => {
