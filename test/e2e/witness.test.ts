@@ -32,10 +32,12 @@ import {
 } from '../support/process.js';
 import { requireTools, tool } from '../support/tools.js';
 import { startRealWitnesses } from '../support/real-witnesses.js';
+import { requireOpenSsh } from '../support/openssh-agent.js';
 import { TestWitness } from '../support/witness.js';
 
 const run = promisify(execFile);
 const tools = requireTools();
+const realWitnesses = { skip: tools.skip ?? requireOpenSsh().skip };
 type T = Parameters<typeof tempDir>[0];
 
 function cosignedBy(th: CosignedTreeHead, logKey: PublicKey, witnesses: PublicKey[]): number {
@@ -162,7 +164,7 @@ test(
   },
 );
 
-test('sigsum-witness and litewitness cosign our log, across restarts of both', { skip: tools.skip }, async t => {
+test('sigsum-witness and litewitness cosign our log, across restarts of both', realWitnesses, async t => {
   const dir = tempDir(t);
   const logKey = writeKey(dir, 'log.key', h('51'.repeat(32)));
   const real = await startRealWitnesses(t, tools.dir!, dir, logKey.signer.publicKey);
@@ -207,7 +209,7 @@ test('sigsum-witness and litewitness cosign our log, across restarts of both', {
 for (const kind of ['test witnesses', 'sigsum-witness and litewitness'] as const)
   test(
     `after a failover the witnesses (${kind}) cosign the promoted primary: one consistent log`,
-    { skip: kind === 'test witnesses' ? false : tools.skip },
+    kind === 'test witnesses' ? {} : realWitnesses,
     async t => failoverCosigning(t, kind),
   );
 

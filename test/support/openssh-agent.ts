@@ -70,3 +70,14 @@ export class OpenSshAgent {
     });
   }
 }
+
+/** OpenSSH's agent on PATH, or a skip reason for node:test (throws in CI, where .ci/run installs it). */
+export function requireOpenSsh(): { skip?: string } {
+  const found = (process.env.PATH ?? '')
+    .split(':')
+    .some(d => d && existsSync(join(d, 'ssh-agent')) && existsSync(join(d, 'ssh-add')));
+  if (found) return {};
+  const msg = 'OpenSSH ssh-agent not installed (Debian: apt-get install openssh-client)';
+  if (process.env.CI) throw new Error(msg);
+  return { skip: msg };
+}
