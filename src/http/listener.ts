@@ -58,6 +58,7 @@ export function listen(endpoint: string, app: Hono<Env>, limits: ListenerLimits)
   const handle = getRequestListener(app.fetch);
   const conns = new WeakMap<Socket, Conn>();
   let overflows = 0;
+  let closing = false;
 
   const next = (socket: Socket, c: Conn) => {
     const item = c.queue.shift();
@@ -93,6 +94,7 @@ export function listen(endpoint: string, app: Hono<Env>, limits: ListenerLimits)
     (req, res) => {
       const socket = req.socket;
       if (socket.destroyed) return;
+      if (closing) res.shouldKeepAlive = false; // answer, then close: a busy keep-alive client must not hold shutdown
       let c = conns.get(socket);
       if (!c) {
         const fresh: Conn = { queue: [], busy: false };
@@ -127,9 +129,16 @@ export function listen(endpoint: string, app: Hono<Env>, limits: ListenerLimits)
         },
         close: (graceMs = 1000) =>
           new Promise(res => {
-            server.close(() => res());
+            closing = true;
+            // Idle connections close now and whenever one becomes idle; busy ones after their answer, or at graceMs.
+            const idle = setInterval(() => server.closeIdleConnections(), 20);
+            const hard = setTimeout(() => server.closeAllConnections(), graceMs);
+            server.close(() => {
+              clearInterval(idle);
+              clearTimeout(hard);
+              res();
+            });
             server.closeIdleConnections();
-            setTimeout(() => server.closeAllConnections(), graceMs).unref();
           }),
       });
     });

@@ -4,12 +4,27 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { PrimaryLog } from '../primary/primary-log.js';
 import type { SecondaryLog } from '../secondary/secondary-log.js';
 import type { TreeReader } from '../storage/ports.js';
+import type { Scrubber } from '../storage/scrubber.js';
 import type { Clock } from '../util/clock.js';
 import type { StorageHealth } from './storage-health.js';
 
 const seconds = (ms: number) => ms / 1000;
 
-function registerStorageGauges(m: Metrics, storage: StorageHealth): void {
+function registerStorageGauges(m: Metrics, storage: StorageHealth, scrubber: Scrubber | undefined): void {
+  if (scrubber) {
+    m.gauge('sigsum_log_scrub_position_leaves', 'Leaves the scrubber has re-verified in its current pass', [], () => [
+      [{}, scrubber.progress().position],
+    ]);
+    m.gauge('sigsum_log_scrub_passes', 'Full scrubber passes without damage since start', [], () => [
+      [{}, scrubber.progress().passes],
+    ]);
+    m.gauge(
+      'sigsum_log_scrub_last_complete_timestamp_seconds',
+      'Unix time when the scrubber last finished a full pass without damage (0: never)',
+      [],
+      () => [[{}, seconds(scrubber.progress().lastComplete ?? 0)]],
+    );
+  }
   m.gauge(
     'sigsum_log_storage_damaged',
     '1 once stored data was found not to match the tree (see the log); answers that depend on it are refused',
@@ -36,8 +51,9 @@ export function registerPrimaryGauges(
   tree: Pick<TreeReader, 'size'>,
   storage: StorageHealth,
   clock: Clock,
+  scrubber: Scrubber | undefined,
 ): void {
-  registerStorageGauges(m, storage);
+  registerStorageGauges(m, storage, scrubber);
   m.gauge(
     'sigsum_log_tree_size',
     'Leaves: stored locally (local), in the latest signed tree head (signed), in the published one (published)',
@@ -133,8 +149,9 @@ export function registerSecondaryGauges(
   log: SecondaryLog,
   tree: Pick<TreeReader, 'size'>,
   storage: StorageHealth,
+  scrubber: Scrubber | undefined,
 ): void {
-  registerStorageGauges(m, storage);
+  registerStorageGauges(m, storage, scrubber);
   m.gauge('sigsum_log_replica_size', 'Leaves in this replica', [], () => [[{}, tree.size()]]);
   m.gauge(
     'sigsum_log_replica_lag_leaves',

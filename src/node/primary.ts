@@ -34,7 +34,7 @@ import { SEQUENCER, SHUTDOWN_MS } from './defaults.js';
 import { registerPrimaryGauges } from './gauges.js';
 import { primaryHealth } from './health.js';
 import { app, costlyPermits, normalizePrefix, openListeners, withPrefix } from './listeners.js';
-import { StorageHealth } from './storage-health.js';
+import { startScrubber, StorageHealth } from './storage-health.js';
 import type { Listener } from '../http/listener.js';
 import { errorMessage } from '../util/errors.js';
 
@@ -55,6 +55,8 @@ export interface PrimaryNodeConfig {
   replicationQuorum?: number;
   /** Deadline of each request to a secondary (ms). */
   peerTimeout: number;
+  /** Leaves per second the background scrubber re-verifies (0 or undefined: off). */
+  scrubRate?: number;
   /** Witnesses and publication: the policy (witnesses with URLs are asked), whether to wait for its quorum, per-request deadline (ms). */
   witnesses?: { policy: Policy; gate: boolean; timeoutMs: number };
   /** Hold a repeated add-leaf until publication on a quiet log (held-requests.ts). */
@@ -250,7 +252,8 @@ export async function startPrimary(cfg: PrimaryNodeConfig): Promise<PrimaryNode>
     dd.close();
     throw e;
   }
-  registerPrimaryGauges(metrics, log, dd.store, storage, clock);
+  const scrubber = startScrubber(dd, cfg.signer.publicKey, cfg.scrubRate, storage, clock, logger);
+  registerPrimaryGauges(metrics, log, dd.store, storage, clock, scrubber);
   log.start();
   storage.start();
   const d = dd.store.durability();
@@ -292,6 +295,7 @@ export async function startPrimary(cfg: PrimaryNodeConfig): Promise<PrimaryNode>
         );
       abort.abort();
       await Promise.all([log.cosigner?.stop(), listeners.close(Math.max(0, deadline - clock.monotonic() - 200))]);
+      scrubber?.stop();
       storage.stop();
       closePeerConnections();
       dd.close();

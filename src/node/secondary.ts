@@ -25,7 +25,7 @@ import { SECONDARY, SHUTDOWN_MS } from './defaults.js';
 import { registerSecondaryGauges } from './gauges.js';
 import { secondaryHealth } from './health.js';
 import { app, costlyPermits, normalizePrefix, openListeners, withPrefix } from './listeners.js';
-import { StorageHealth } from './storage-health.js';
+import { startScrubber, StorageHealth } from './storage-health.js';
 
 export interface SecondaryNodeConfig {
   dataDir: string;
@@ -41,6 +41,8 @@ export interface SecondaryNodeConfig {
   interval: number;
   maxRange: number;
   peerTimeout: number;
+  /** Leaves per second the background scrubber re-verifies (0 or undefined: off). */
+  scrubRate?: number;
   clock: Clock;
   logger: Logger;
 }
@@ -130,7 +132,8 @@ export async function startSecondary(cfg: SecondaryNodeConfig): Promise<Secondar
     dd.close();
     throw e;
   }
-  registerSecondaryGauges(metrics, log, dd.store, storage);
+  const scrubber = startScrubber(dd, cfg.logPublicKey, cfg.scrubRate, storage, clock, logger);
+  registerSecondaryGauges(metrics, log, dd.store, storage, scrubber);
   log.start();
   storage.start();
   logger.info('secondary started', {
@@ -148,6 +151,7 @@ export async function startSecondary(cfg: SecondaryNodeConfig): Promise<Secondar
       stopping = true;
       abort.abort();
       await Promise.all([log.stop(), listeners.close(SHUTDOWN_MS / 2)]);
+      scrubber?.stop();
       storage.stop();
       closePeerConnections();
       dd.close();

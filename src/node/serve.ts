@@ -142,6 +142,7 @@ export async function runServe(s: Serve, given: Set<SettingKey>, out: { write(s:
     urlPrefix: s.urlPrefix,
     maxRange: s.maxRange,
     peerTimeout: s.timeout,
+    scrubRate: s.scrubRate,
     clock: systemClock,
     logger,
   };

@@ -7,7 +7,11 @@
 //              before every commit and signature; no further commit, no
 //              further signature, so no further 200; reads go on from the
 //              still-open file, which holds exactly what was published.
+import type { PublicKey } from '../sigsum/types.js';
+import type { OpenDataDir } from '../storage/datadir.js';
 import type { DataDirLock } from '../storage/lock.js';
+import { Scrubber } from '../storage/scrubber.js';
+import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { STORAGE_CHECK_MS } from './defaults.js';
 
@@ -64,4 +68,19 @@ export class StorageHealth {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
   }
+}
+
+/** The background scrubber over the node's tree, reporting into `storage`; undefined when the rate is 0. */
+export function startScrubber(
+  dd: OpenDataDir,
+  logKey: PublicKey,
+  rate: number | undefined,
+  storage: StorageHealth,
+  clock: Clock,
+  logger: Logger,
+): Scrubber | undefined {
+  if (!rate) return undefined;
+  const s = new Scrubber(dd.store, dd.state.scrub, logKey, { rate, clock, logger, report: storage.report });
+  s.start();
+  return s;
 }

@@ -36,9 +36,9 @@ export class TreeChecker {
     return this.edge.peakHashes();
   }
 
-  /** Checks the signed heads of size 0 (before any leaf); call once at the start of a pass. */
+  /** Checks the signed heads at the current position (size 0 at the start of a pass). */
   begin(): string | undefined {
-    this.pendingHeads = [...this.store.treeHeads()].filter(h => h.size >= this.position);
+    this.pendingHeads = [...this.store.treeHeads(this.position, this.position)];
     return this.checkHeads();
   }
 
@@ -46,6 +46,8 @@ export class TreeChecker {
   step(limit: number): { checked: number; problem?: string } {
     const from = this.position;
     const rows = this.store.scanLeaves(from, Math.min(limit, this.store.size() - from));
+    // The heads this step reaches (only a window: the table holds one per signed size).
+    this.pendingHeads = [...this.store.treeHeads(from + 1, from + rows.length)];
     let checked = 0;
     for (const { index, leaf, leafHash: stored } of rows) {
       const expected = this.position;
@@ -99,7 +101,7 @@ export class TreeChecker {
 
   /** After the last step of a pass: heads beyond the stored leaves are damage too. */
   finish(): string | undefined {
-    const beyond = this.pendingHeads.find(h => h.size > this.position);
+    const [beyond] = this.store.treeHeads(this.position + 1, Number.MAX_SAFE_INTEGER);
     return beyond
       ? `tree_heads table: signed tree head of size ${beyond.size} is beyond the ${this.position} stored leaves`
       : undefined;

@@ -78,8 +78,8 @@ export interface HeadStore {
    * Storing the latest head again is a no-op.
    */
   storeTreeHead(sth: SignedTreeHead, signedAt: number): void;
-  /** Every stored signed tree head, by increasing size. */
-  treeHeads(): Iterable<StoredTreeHead>;
+  /** The stored signed tree heads of sizes in [fromSize, toSize] (default: all), by increasing size. */
+  treeHeads(fromSize?: number, toSize?: number): Iterable<StoredTreeHead>;
 }
 
 export interface NodeIdentity {
@@ -145,5 +145,5 @@ export interface LeafScanner {
   storedNode(level: number, index: number): Hash | undefined;
   /** The unique index's answer for a leaf hash (checks the index against the rows). */
   leafIndex(leafHash: Hash): number | undefined;
-  treeHeads(): Iterable<StoredTreeHead>;
+  treeHeads(fromSize?: number, toSize?: number): Iterable<StoredTreeHead>;
 }

@@ -161,7 +161,9 @@ export class SqliteStore
       range: db.prepare('SELECT leaf FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx').pluck(),
       latest: db.prepare('SELECT size, root_hash, signature, signed_at FROM tree_heads ORDER BY size DESC LIMIT 1'),
       insertHead: db.prepare('INSERT INTO tree_heads(size, root_hash, signature, signed_at) VALUES (?, ?, ?, ?)'),
-      heads: db.prepare('SELECT size, root_hash, signature, signed_at FROM tree_heads ORDER BY size'),
+      heads: db.prepare(
+        'SELECT size, root_hash, signature, signed_at FROM tree_heads WHERE size >= ? AND size <= ? ORDER BY size',
+      ),
       getState: db.prepare('SELECT value FROM state WHERE key = ?').pluck(),
       putState: db.prepare(
         'INSERT INTO state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
@@ -340,8 +342,8 @@ export class SqliteStore
     this.stmt.insertHead.run(sth.size, sth.rootHash, sth.signature, signedAt);
   }
 
-  *treeHeads(): Iterable<StoredTreeHead> {
-    for (const r of this.stmt.heads.all()) yield rowToHead(r);
+  *treeHeads(fromSize = 0, toSize = Number.MAX_SAFE_INTEGER): Iterable<StoredTreeHead> {
+    for (const r of this.stmt.heads.iterate(fromSize, toSize)) yield rowToHead(r);
   }
 
   getState(key: string): string | undefined {
@@ -408,13 +410,38 @@ export class SqliteStore
   }
 
   /** SQLite's own check of the file (B-trees, pages, indexes): "ok" or the problems it names. */
+  /**
+   * SQLite's own check (PRAGMA integrity_check or quick_check): its lines,
+   * as many as it produced before it gave up (a malformed page stops it), then
+   * the error; "Tree N" is annotated with the table or index whose root page
+   * is N, so an operator sees which table and page are damaged.
+   */
   integrityCheck(quick = false): string[] {
-    const rows: unknown = this.db.pragma(quick ? 'quick_check' : 'integrity_check', { simple: false });
-    return Array.isArray(rows)
-      ? rows.map((r: unknown) =>
-          typeof r === 'object' && r !== null ? text(Object.values(r)[0], 'integrity_check') : String(r),
-        )
-      : [String(rows)];
+    const lines: string[] = [];
+    try {
+      for (const r of this.db
+        .prepare(quick ? 'PRAGMA quick_check' : 'PRAGMA integrity_check')
+        .pluck()
+        .iterate())
+        lines.push(String(r));
+    } catch (e) {
+      lines.push(`SQLite stopped: ${errorMessage(e)}`);
+    }
+    const roots = new Map<number, string>();
+    try {
+      for (const r of this.db.prepare('SELECT type, name, rootpage FROM sqlite_master WHERE rootpage > 0').all())
+        roots.set(
+          int(field(r, 'rootpage'), 'sqlite_master'),
+          `${text(field(r, 'type'), 'sqlite_master')} ${text(field(r, 'name'), 'sqlite_master')}`,
+        );
+    } catch {
+      // the schema itself is unreadable: no names
+    }
+    return lines
+      .flatMap(l => l.split('\n'))
+      .map(l =>
+        l.replace(/\bTree (\d+)\b/g, (m, n: string) => (roots.has(Number(n)) ? `${m} (${roots.get(Number(n))})` : m)),
+      );
   }
 
   /** An online, consistent copy of the database (SQLite's backup API). */

@@ -1,8 +1,8 @@
-// Checked reads against damaged storage: for each kind of damage made with
+// Damaged storage: checked reads and the scrubber. for each kind of damage made with
 // SQL to a copy of a log, every read either gives exactly the undamaged log's
 // answer or refuses with DamageError after reporting what is damaged (table,
 // index, level), and the reads that cover the damage refuse. The full check
-// (fsck, which the scrubber runs in steps) finds every kind.
+// (the scrubber, in one pass) finds every kind.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync } from 'node:fs';
@@ -13,12 +13,25 @@ import { signTreeHeadSync } from '../../src/sigsum/treehead.js';
 import type { Hash } from '../../src/sigsum/types.js';
 import { CheckedReads, DamageError } from '../../src/storage/checked-reads.js';
 import { initDataDir } from '../../src/storage/datadir.js';
-import { fsck } from '../../src/storage/fsck.js';
+import { Scrubber } from '../../src/storage/scrubber.js';
+import type { ScrubCursor } from '../../src/storage/state.js';
+import type { StateCell } from '../../src/storage/ports.js';
+import { Logger } from '../../src/util/logger.js';
 import type { NewLeaf } from '../../src/storage/ports.js';
 import { DB_FILE, openSqliteStore, type SqliteStore } from '../../src/storage/sqlite.js';
-import { logSigner, tempDir } from '../support/fixtures.js';
+import { FakeClock, logSigner, tempDir } from '../support/fixtures.js';
 
 const N = 1003; // 250 whole blocks of 4 and a tail of 3
+
+function memoryCell<T>(): StateCell<T> & { value?: T } {
+  const c: StateCell<T> & { value?: T } = {
+    get: () => c.value,
+    set: v => {
+      c.value = v;
+    },
+  };
+  return c;
+}
 
 function leafAt(i: number): Uint8Array {
   const b = Buffer.alloc(128);
@@ -233,8 +246,17 @@ test('checked reads never serve damaged data, and refuse the reads that cover th
     assert.equal(reports.length, refused + covering.length, d.name);
     for (const r of reports)
       assert.match(r, /leaves table|nodes table|index leaves_by_hash/, `${d.name}: report names no table: ${r}`);
-    const full = fsck(store, logSigner.publicKey);
-    assert.equal(full.ok, false, `${d.name}: fsck found nothing`);
+    // The scrubber finds it within one pass: 1003 leaves at 100 per tick.
+    const found: string[] = [];
+    const scrubber = new Scrubber(store, memoryCell<ScrubCursor>(), logSigner.publicKey, {
+      rate: 400,
+      clock: new FakeClock(),
+      logger: Logger.memory('error').logger,
+      report: what => found.push(what),
+    });
+    for (let i = 0; i < Math.ceil(N / 100) + 1 && found.length === 0; i++) scrubber.tick(100);
+    assert.equal(found.length, 1, `${d.name}: the scrubber found nothing in one pass`);
+    assert.match(found[0], /leaves table|nodes table|index leaves_by_hash|tree_heads table/);
     store.close();
   }
 });
@@ -259,4 +281,38 @@ test('a block proven once is checked again by fingerprint: damage after the firs
   assert.throws(() => reads.leaves(498, 503, head), DamageError);
   assert.equal(reports.length, 2);
   assert.match(reports[0], /leaves table: leaf 100|subtree/);
+});
+
+test('the scrubber: one pass at its rate, resumable from its saved position, a wrong saved position starts over', async t => {
+  const path = await buildPristine(tempDir(t));
+  const store = openSqliteStore(path);
+  t.after(() => store.close());
+  const clock = new FakeClock();
+  const { logger, lines } = Logger.memory('info');
+  const cell = memoryCell<ScrubCursor>();
+  const found: string[] = [];
+  const opts = { rate: 400, clock, logger, report: (w: string) => found.push(w) };
+  const a = new Scrubber(store, cell, logSigner.publicKey, opts);
+  for (let i = 0; i < 6; i++) a.tick(100);
+  assert.equal(a.progress().position, 600);
+  a.stop(); // saves
+  assert.equal(cell.value?.position, 600);
+  const b = new Scrubber(store, cell, logSigner.publicKey, opts);
+  assert.equal(b.progress().position, 600, 'resumes where it was');
+  for (let i = 0; i < 5; i++) b.tick(100);
+  assert.equal(b.progress().passes, 1);
+  assert.equal(b.progress().position, 0, 'the next pass starts at once');
+  assert.equal(b.progress().lastComplete, clock.now());
+  assert.deepEqual(found, []);
+  assert.equal(
+    lines.filter(l => /scrubber: a full pass over the stored tree found no damage leaves=1003/.test(l)).length,
+    1,
+  );
+  // A saved edge that does not match the stored subtrees (another tree): the pass starts over.
+  cell.value = {
+    position: 600,
+    peaks: ['00', '11', '22', '33'].map(x => x.repeat(32)), // 512 + 64 + 16 + 8: the right count, wrong hashes
+    passStarted: 1,
+  };
+  assert.equal(new Scrubber(store, cell, logSigner.publicKey, opts).progress().position, 0);
 });

@@ -1,0 +1,92 @@
+// The node and its data directory, with real processes:
+//   1. one writer: a second node on the same data directory is refused (the
+//      lock is held on log.db itself; there is no lock file to delete);
+//   2. the data directory vanishes under load (rm -rf): within seconds no
+//      further 200, /health not ready with the reason, one ERROR line, and
+//      reads of what was published go on;
+//   3. SIGTERM with a secondary under load: add-leaf stops, the pool is
+//      committed and signed while the secondary still replicates, and after
+//      exit the signed head covers every stored leaf.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { DB_FILE, openSqliteStore } from '../../src/storage/sqlite.js';
+import { tempDir, waitFor } from '../support/fixtures.js';
+import { ensurePrimary, runCli, startServer, writeKey } from '../support/process.js';
+import { entry, h } from '../support/vectors.js';
+import { getTreeHead } from '../support/client.js';
+import { Cluster, LogChecker } from '../support/cluster.js';
+
+const endpoints = ['--external-endpoint', '127.0.0.1:0', '--internal-endpoint', '127.0.0.1:0'];
+
+test('one writer per data directory: a second node is refused, whatever files are deleted', async t => {
+  const dir = tempDir(t);
+  const key = writeKey(dir, 'log.key', h(entry('formats.json', 'key-log').private_seed));
+  const data = join(dir, 'data');
+  await ensurePrimary(data, key.signer);
+  const srv = await startServer(['--data-dir', data, '--key-file', key.path, ...endpoints]);
+  t.after(() => srv.stop('SIGKILL'));
+  // The pid file is only for `status`; deleting it (and anything else but log.db) lets nobody in.
+  for (const f of readdirSync(data).filter(f => !f.startsWith(DB_FILE))) rmSync(join(data, f));
+  const second = runCli(['serve', '--data-dir', data, '--key-file', key.path, ...endpoints]);
+  assert.equal(second.status, 1);
+  assert.match(
+    second.stderr,
+    /data directory .* is in use by another sigsum-log process(?: \(pid \d+\))?; refusing to open it twice/,
+  );
+  assert.equal(await srv.stop(), 0);
+});
+
+test('a data directory that vanishes under load: no further 200, /health says why, reads go on', async t => {
+  const c = new Cluster('200ms');
+  const p = await c.node('p');
+  await c.startPrimary(p, []);
+  const checker = new LogChecker();
+  const stream = checker.stream(c, () => p, 2);
+  await waitFor('some 200s', () => checker.accepted.length >= 10 || undefined, 30_000);
+  rmSync(p.dir, { recursive: true, force: true });
+  await waitFor('/health to say the storage is gone', async () => {
+    const r = await fetch(`http://127.0.0.1:${p.int}/health`);
+    return r.status === 503 && /storage unusable/.test(await r.text()) ? true : undefined;
+  });
+  const acceptedAtLoss = checker.accepted.length;
+  await new Promise(r => setTimeout(r, 1500)); // several signing intervals with the stream going on
+  await stream.stop();
+  // At most the leaves in flight when the loss was noticed; none after it.
+  const late = checker.accepted.length - acceptedAtLoss;
+  assert.equal(late, 0, `${late} leaves answered 200 after the data directory was gone`);
+  const status = await fetch(`http://127.0.0.1:${p.ext}/add-leaf`, { method: 'POST', body: c.fresh('after').body });
+  assert.equal(status.status, 503);
+  assert.equal((await getTreeHead(`http://127.0.0.1:${p.ext}`)).size >= 10, true, 'the published head is still served');
+  assert.equal(p.proc!.stderr().match(/ERROR STORAGE GONE/g)?.length, 1);
+  await c.stop(p);
+  t.diagnostic(`accepted before the loss: ${acceptedAtLoss}`);
+});
+
+for (const trial of [1, 2])
+  test(`SIGTERM with a secondary under load signs every committed leaf (trial ${trial})`, async t => {
+    const c = new Cluster('300ms');
+    const [p, s] = [await c.node('p'), await c.node('s', '41')];
+    await c.startSecondary(s, p);
+    await c.startPrimary(p, [s]);
+    const checker = new LogChecker();
+    const stream = checker.stream(c, () => p, 4);
+    await waitFor('leaves accepted', () => checker.accepted.length >= 20 + 10 * trial || undefined, 30_000);
+    const started = performance.now();
+    const code = await p.proc!.stop('SIGTERM');
+    const seconds = (performance.now() - started) / 1000;
+    await stream.stop();
+    assert.equal(code, 0, p.proc!.stderr());
+    assert.match(p.proc!.stderr(), /primary stopped/);
+    assert.doesNotMatch(p.proc!.stderr(), /left unsigned/);
+    const store = openSqliteStore(join(p.dir, DB_FILE), true);
+    try {
+      assert.equal(store.latestTreeHead()!.size, store.size(), 'the signed head covers every stored leaf');
+    } finally {
+      store.close();
+    }
+    assert.ok(seconds < 10, `exit took ${seconds.toFixed(1)} s (bound 5 s, with margin for a loaded machine)`);
+    t.diagnostic(`exit after SIGTERM: ${seconds.toFixed(2)} s`);
+    await c.stop(s);
+  });
