@@ -132,6 +132,16 @@ export function registerPrimaryGauges(
       cos.statuses().map(s => [w(s), s.cosignedSize]),
     );
     m.gauge(
+      'sigsum_log_witness_clock_skew_seconds',
+      "The witness's last cosignature timestamp minus this node's clock at its arrival",
+      ['witness'],
+      () =>
+        cos
+          .statuses()
+          .filter(s => s.skewSeconds !== undefined)
+          .map(s => [w(s), s.skewSeconds!]),
+    );
+    m.gauge(
       'sigsum_log_witness_last_success_timestamp_seconds',
       'Unix time of the last cosignature from the witness',
       ['witness'],

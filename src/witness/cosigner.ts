@@ -26,13 +26,14 @@ import { Condition } from '../util/condition.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { WitnessEvents } from '../metrics/events.js';
-import { WitnessClient, WitnessError } from './witness-client.js';
+import { WITNESS_MAX_FUTURE_MS, WitnessClient, WitnessError } from './witness-client.js';
 
 export interface CosignerOptions {
   policy: Policy;
   /** Publish only heads the quorum has cosigned (default); false = log-go's publish-at-once. */
   gate: boolean;
   timeoutMs: number;
+  /** Largest accepted distance of a cosignature timestamp ahead of this node's clock (default 24 h). */
   maxFutureSkewMs?: number;
   /** Aborts requests in flight (shutdown). */
   signal?: AbortSignal;
@@ -51,13 +52,19 @@ export interface WitnessStatus {
   ok: boolean | undefined; // undefined: not asked yet
   error?: string;
   lastSuccess?: number; // unix ms
+  /** Its last cosignature's timestamp minus this node's clock (seconds). */
+  skewSeconds?: number;
 }
+
+/** A witness clock further than this from ours is reported (a state, one line per change). */
+const SKEW_REPORTED_S = 300;
 
 interface Worker {
   client: WitnessClient;
   memory: WitnessMemory;
   status: WitnessStatus;
   failing: Condition;
+  skew: Condition;
   pending?: SignedTreeHead;
   inflight?: SignedTreeHead;
   running?: Promise<void>;
@@ -104,7 +111,7 @@ export class Cosigner {
             opts.tree,
             {
               timeoutMs: opts.timeoutMs,
-              maxFutureSkewMs: opts.maxFutureSkewMs ?? 5 * 60_000,
+              maxFutureSkewMs: opts.maxFutureSkewMs ?? WITNESS_MAX_FUTURE_MS,
               signal: opts.signal,
               clock: opts.clock,
             },
@@ -112,6 +119,10 @@ export class Cosigner {
           memory,
           status: { name: w.name, url: w.url!, keyHash: w.keyHash, cosignedSize: memory.size, ok: undefined },
           failing: new Condition(opts.logger, 'witness failing', 'warning', { witness: w.name, url: w.url }),
+          skew: new Condition(opts.logger, "witness clock differs from this node's", 'warning', {
+            witness: w.name,
+            url: w.url,
+          }),
         };
       });
     if (this.gate) {
@@ -197,6 +208,17 @@ export class Cosigner {
     w.status.ok = true;
     w.status.error = undefined;
     w.status.lastSuccess = this.opts.clock.now();
+    const skew = w.client.lastSkewSeconds;
+    w.status.skewSeconds = skew;
+    if (skew !== undefined && Math.abs(skew) > SKEW_REPORTED_S)
+      w.skew.set(
+        skew > 0 ? 'ahead' : 'behind',
+        `its cosignature timestamps are ${Math.abs(skew)} s ${skew > 0 ? 'ahead of' : 'behind'} this node's clock`,
+        {
+          skew_seconds: skew,
+        },
+      );
+    else w.skew.clear("witness clock agrees with this node's again", { skew_seconds: skew });
   }
 
   private failed(w: Worker, e: Error): void {

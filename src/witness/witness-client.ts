@@ -3,9 +3,14 @@
 // cosigned, resyncs once on a 409 that states the witness's size, and checks
 // the answer strictly: a cosignature/v1 line for this witness's key (key ID
 // type 0x04; lines of other signature types are skipped), a valid signature,
-// and a sane timestamp (not 0, not far in the future, not older than this
-// witness's previous one). The witness's size and last timestamp are kept by
+// and a sane timestamp (below). The witness's size and last timestamp are kept by
 // the caller (persisted), so a restart costs no 409 round trip.
+//
+// Timestamps (sigsum-go's verifiers ignore them; monitors read them for
+// freshness): 0, values of 2^63 and more, and values more than
+// maxFutureSkewMs (default WITNESS_MAX_FUTURE_MS, 24 h) ahead of this node's
+// clock are refused; anything older is accepted, a witness's clock may be
+// behind ours or set back. The skew is reported, not enforced.
 import { verifyCosignature, type Cosignature, type SignedTreeHead } from '../sigsum/treehead.js';
 import {
   checkpointNote,
@@ -29,6 +34,9 @@ export interface WitnessConfig {
   keyHash: string; // hex
   url: string;
 }
+
+/** Cosignature timestamps up to this far ahead of this node's clock are accepted: clocks are wrong by hours, not days. */
+export const WITNESS_MAX_FUTURE_MS = 24 * 3_600_000;
 
 export class WitnessError extends Error {
   constructor(
@@ -56,6 +64,8 @@ export interface WitnessClientOptions {
 export class WitnessClient {
   /** Whether the last cosign() needed a 409 resync (for metrics). */
   lastRetried = false;
+  /** The last cosignature's timestamp minus this node's clock, in seconds. */
+  lastSkewSeconds: number | undefined;
 
   constructor(
     readonly cfg: WitnessConfig,
@@ -109,21 +119,20 @@ export class WitnessClient {
       throw new WitnessError('invalid-cosignature', 'invalid cosignature', 200);
     const nowSeconds = BigInt(Math.floor(this.opts.clock.now() / 1000));
     if (cosig.timestamp === 0n) throw new WitnessError('timestamp-zero', 'cosignature timestamp is 0', 200);
+    if (cosig.timestamp >= 1n << 63n)
+      throw new WitnessError('timestamp-range', `cosignature timestamp ${cosig.timestamp} is beyond 2^63`, 200);
     if (cosig.timestamp > nowSeconds + BigInt(Math.ceil(this.opts.maxFutureSkewMs / 1000))) {
       throw new WitnessError(
         'timestamp-future',
-        `cosignature timestamp ${cosig.timestamp} is in the future (now ${nowSeconds})`,
+        `cosignature timestamp ${cosig.timestamp} is more than ${Math.round(this.opts.maxFutureSkewMs / 3_600_000)} h ahead of this node's clock (now ${nowSeconds})`,
         200,
       );
     }
-    if (cosig.timestamp < memory.timestamp)
-      throw new WitnessError(
-        'timestamp-older',
-        `cosignature timestamp ${cosig.timestamp} is older than this witness's previous one (${memory.timestamp})`,
-        200,
-      );
+    // Behind this node's clock, or behind the witness's previous one (its clock was set back): accepted,
+    // as sigsum-go's verifiers do; the difference is reported (lastSkewSeconds).
+    this.lastSkewSeconds = Number(cosig.timestamp - nowSeconds);
     memory.size = sth.size;
-    memory.timestamp = cosig.timestamp;
+    if (cosig.timestamp > memory.timestamp) memory.timestamp = cosig.timestamp;
     return cosig;
   }
 

@@ -19,7 +19,7 @@ export type WitnessMode =
   | 'garbage' // 200 with a body that is not signature lines
   | 'always-409' // "slippery": 409 with a size that keeps changing
   | 'wrong-key' // cosigns with a key other than its own
-  | 'future' // timestamps a day ahead
+  | 'future' // timestamps two days ahead (beyond the log's tolerance of 24 h)
   | 'other-types-first'; // an unknown-size signature line before its real one
 
 export interface TestWitnessOptions {
@@ -163,7 +163,7 @@ export class TestWitness {
         return send(200, formatSignatureLine({ name: this.opts.name, blob }));
       }
       case 'future':
-        return send(200, cosignatureLine(this.opts.name, this.opts.signer, r.origin, th, now + 86_400n));
+        return send(200, cosignatureLine(this.opts.name, this.opts.signer, r.origin, th, now + 2n * 86_400n));
       case 'other-types-first':
         return send(
           200,

@@ -14,7 +14,7 @@ import {
 } from '../../src/sigsum/witness-protocol.js';
 import { parsePolicy } from '../../src/sigsum/policy.js';
 import { signTreeHeadSync, verifyCosignature } from '../../src/sigsum/treehead.js';
-import { WitnessClient, WitnessError } from '../../src/witness/witness-client.js';
+import { WITNESS_MAX_FUTURE_MS, WitnessClient, WitnessError } from '../../src/witness/witness-client.js';
 import { PrimaryLog } from '../../src/primary/primary-log.js';
 import { initDataDir } from '../../src/storage/datadir.js';
 import { testPrimary } from '../support/logs.js';
@@ -74,15 +74,20 @@ async function witnesses(t: T, n = 3): Promise<TestWitness[]> {
   return out;
 }
 
-async function logWith(t: T, dir: string, policyText: string | undefined, gate = true) {
-  const clock = new FakeClock(NOW * 1000);
+async function logWith(
+  t: T,
+  dir: string,
+  policyText: string | undefined,
+  gate = true,
+  clock = new FakeClock(NOW * 1000),
+) {
   const p = await testPrimary(t, {
     dir,
     clock,
     maxPool: 100,
     witnesses: policyText ? { policy: parsePolicy(policyText), gate, timeoutMs: 500 } : undefined,
   });
-  return { log: p.log, lines: p.lines, dd: p.dd, submit: p.submit };
+  return { log: p.log, lines: p.lines, dd: p.dd, submit: p.submit, clock };
 }
 
 async function grow(
@@ -112,7 +117,7 @@ test('the client: first cosignature, proofs from the cosigned size, 409 resync o
       store,
       {
         timeoutMs: 500,
-        maxFutureSkewMs: 300_000,
+        maxFutureSkewMs: WITNESS_MAX_FUTURE_MS,
         clock: new FakeClock(NOW * 1000),
       },
     );
@@ -162,7 +167,7 @@ test('the client: first cosignature, proofs from the cosigned size, 409 resync o
   const failures: [TestWitness['mode'], RegExp][] = [
     ['garbage', /malformed answer/],
     ['wrong-key', /invalid cosignature/],
-    ['future', /in the future/],
+    ['future', /more than 24 h ahead of this node's clock/],
     ['always-409', /HTTP 409 again after resyncing/],
   ];
   for (const [mode, re] of failures) {
@@ -173,10 +178,11 @@ test('the client: first cosignature, proofs from the cosigned size, 409 resync o
   w.state.clear();
   assert.ok(await client.cosign(sth12, { size: 0, timestamp: 0n }));
   w.mode = 'ok';
-  await assert.rejects(
-    client.cosign(sth12, { size: 12, timestamp: BigInt(NOW + 1) }),
-    /older than this witness's previous one/,
-  );
+  // Older than its previous one (the witness's clock was set back): accepted, the skew reported.
+  const setBack = { size: 12, timestamp: BigInt(NOW + 3600) };
+  assert.ok(await client.cosign(sth12, setBack));
+  assert.equal(setBack.timestamp, BigInt(NOW + 3600), 'the remembered timestamp never goes back');
+  assert.equal(client.lastSkewSeconds, 0);
   const stranger = await new TestWitness({
     name: 'w/x',
     signer: witnessKeys[2],
@@ -290,4 +296,37 @@ test("publish-without-quorum (log-go's behaviour) and quorum none publish at onc
     logWith(t, tempDir(t), `witness w ${toHex(witnessKeys[0].publicKey)}\nquorum w\n`),
     /cannot be met by the witnesses that have a URL/,
   );
+});
+
+test("clocks: the log's clock an hour behind the witnesses' and then set back: publication goes on, each state one line", async t => {
+  const ws = await witnesses(t, 2); // their clock: NOW
+  const policy = `log ${toHex(logSigner.publicKey)}\n${ws.map(w => w.policyLine()).join('')}group q all ${ws.map(w => w.policyName).join(' ')}\nquorum q\n`;
+  const clock = new FakeClock((NOW - 3600) * 1000); // an hour behind the witnesses
+  const p = await logWith(t, tempDir(t), policy, true, clock);
+  for (let round = 0; round < 5; round++) {
+    await grow(p, 1, `behind ${round}`);
+    await waitFor(`publication of size ${round + 1}`, () => p.log.publishedTreeHead().size === round + 1 || undefined);
+    clock.advance(1000);
+  }
+  assert.equal(p.log.cosigner!.statuses()[0].skewSeconds, 3600 - 4);
+  assert.equal(p.lines.filter(l => /witness clock differs from this node's/.test(l)).length, 2, 'one line per witness');
+  // The log's clock is set back another hour: signatures keep a time that never goes back, publication goes on.
+  const before = p.log.lastSignedAt();
+  clock.setWall(clock.now() - 3_600_000);
+  for (let round = 5; round < 8; round++) {
+    await grow(p, 1, `set back ${round}`);
+    await waitFor(`publication of size ${round + 1}`, () => p.log.publishedTreeHead().size === round + 1 || undefined);
+    clock.advance(1000);
+  }
+  assert.ok(p.log.lastSignedAt() > before, 'the signing time never went back');
+  assert.ok(p.log.clockBehind.active);
+  assert.equal(p.lines.filter(l => /the clock is behind the latest tree head signature/.test(l)).length, 1);
+  assert.equal(
+    p.lines.filter(l => /witness clock differs from this node's/.test(l)).length,
+    2,
+    'still one per witness',
+  );
+  assert.equal((await p.submit(makeLeaf(submitterSigner, 'set back 7 0').body)).kind, 'included');
+  await p.log.finish(performance.now() + 2000);
+  await p.log.cosigner!.stop();
 });
