@@ -82,11 +82,16 @@ function routingPath(target: string | undefined): string {
   if (simple !== undefined) return simple;
   const t = goTarget(target ?? '/');
   if (t === 'bad') return '/';
-  return cleanPath(t.path)
+  const segments = cleanPath(t.path)
     .split('/')
-    .map(seg => (unescapeSegment(seg) ?? seg).replace(/%/g, '%25').replace(/\//g, '%2F'))
-    .join('/');
+    .map(seg => unescapeSegment(seg) ?? seg);
+  // Go's wildcards never match a segment that is exactly "/" (it marks a trailing slash): leave it to the Go model.
+  if (segments.includes('/')) return UNROUTABLE;
+  return segments.map(seg => seg.replace(/%/g, '%25').replace(/\//g, '%2F')).join('/');
 }
+
+/** A path no route matches: hono's notFound then asks the Go model. */
+const UNROUTABLE = '/\u0000';
 
 /**
  * Segments of unreserved characters, none of them "." or "..", no empty ones:
@@ -130,7 +135,7 @@ export function buildApp(site: Site, opts: AppOptions): Hono<Env> {
       });
   });
 
-  // Go's server and mux before any handler: an unparsable target is 400, an unclean path 301.
+  // Go's server and mux before any handler: an unparsable target is 400, an unclean path 307.
   app.use('*', async (c, next) => {
     if (simplePath(c.env.incoming.url) !== undefined) return next();
     const t = goTarget(c.env.incoming.url ?? '/');

@@ -5,13 +5,13 @@
 //   - the request path is used in its escaped form; invalid %-escapes in it
 //     are a 400 from Go's server before any routing (goTarget);
 //   - the escaped path is cleaned (path.Clean, keeping a trailing slash); an
-//     unclean path is redirected (301) to the clean one;
+//     unclean path is redirected (307) to the clean one;
 //   - matching goes segment by segment on the *unescaped* segments, literal
 //     before single wildcard before multi wildcard, with backtracking;
 //     "{x}" matches one non-empty segment, "/a/" a subtree (anything below,
 //     including "/a/" itself), "/a/{$}" exactly "/a/"; GET patterns also
 //     serve HEAD; a pattern without a method serves every method;
-//   - no exact match, but one with a trailing slash appended: 301 there;
+//   - no exact match, but one with a trailing slash appended: 307 there;
 //   - no match for the method, but for others: 405 with an Allow header;
 //   - otherwise 404 "404 page not found".
 // A route's target may be another GoMux (log-go nests sigsum-go's server

@@ -213,7 +213,7 @@ export function apiRoutes(
   ];
 }
 
-/** A node's public site, shaped as log-go's: "/<prefix>/" -> the API mux; the info page at "/<prefix>/{$}"; with a prefix, "/{$}" redirects there. */
+/** A node's public site, shaped as log-go's: "/<prefix>/" -> the API mux; the info page at "/<prefix>/{$}"; with a prefix, "/{$}" redirects there (301, log-go's own http.Redirect). */
 export function publicSite(
   prefix: string,
   view: ReadView,
@@ -225,6 +225,8 @@ export function publicSite(
   return [
     { pattern: root, site: apiRoutes(prefix, view, writer, opts) },
     { pattern: `GET ${root}{$}`, handler: info },
-    ...(prefix === '' ? [] : [{ pattern: 'GET /{$}', handler: (c: Ctx) => goRedirect(`/${prefix}/`, c.req.method) }]),
+    ...(prefix === ''
+      ? []
+      : [{ pattern: 'GET /{$}', handler: (c: Ctx) => goRedirect(`/${prefix}/`, c.req.method, 301) }]),
   ];
 }

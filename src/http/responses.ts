@@ -1,6 +1,6 @@
 // Response framing with log-go's exact bytes: success bodies are plain text;
 // API errors are "(<code>) <message>\n" as text/plain with nosniff, like Go's
-// http.Error around sigsum-go's api.Error; mux answers (404, 405, 301) and
+// http.Error around sigsum-go's api.Error; mux answers (404, 405, 307) and
 // Go's server-level 400 are worded as Go's net/http words them.
 
 const TEXT = 'text/plain; charset=utf-8';
@@ -37,17 +37,22 @@ export function plainError(status: number, body: string, headers: Record<string,
   });
 }
 
-/** Go's http.Redirect with 301: a small HTML body for GET and HEAD only. */
-export function goRedirect(location: string, method: string): Response {
-  if (method !== 'GET' && method !== 'HEAD') return new Response(null, { status: 301, headers: { location } });
+/**
+ * Go's ServeMux redirect as the reference log-go build answers it (Go 1.26:
+ * 307, which keeps the method; Go 1.25 and older sent 301): http.Redirect's
+ * small HTML body for GET and HEAD only. A handler's own http.Redirect may
+ * use 301 (log-go's root redirect to the URL prefix).
+ */
+export function goRedirect(location: string, method: string, status: 301 | 307 = 307): Response {
+  if (method !== 'GET' && method !== 'HEAD') return new Response(null, { status, headers: { location } });
   const esc = location
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&#34;')
     .replace(/'/g, '&#39;');
-  return new Response(`<a href="${esc}">Moved Permanently</a>.\n\n`, {
-    status: 301,
+  return new Response(`<a href="${esc}">${status === 301 ? 'Moved Permanently' : 'Temporary Redirect'}</a>.\n\n`, {
+    status,
     headers: { location, 'content-type': 'text/html; charset=utf-8' },
   });
 }

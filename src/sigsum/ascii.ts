@@ -6,6 +6,7 @@
 //
 // Error messages follow sigsum-go's wording, so that our 400 bodies read like
 // log-go's (clients only look at the status code, but operators compare logs).
+import { goQuote } from './go-quote.js';
 
 export class ParseError extends Error {}
 
@@ -66,10 +67,6 @@ export function parseSafeInt(s: string): number {
   const v = parseDecimal(s);
   if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new ParseError(`number ${s} is too large`);
   return Number(v);
-}
-
-export function goQuote(s: string): string {
-  return JSON.stringify(s);
 }
 
 /**

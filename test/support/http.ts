@@ -1,5 +1,6 @@
 // Raw HTTP requests, byte-exact paths and bodies (fetch would normalize them).
 import { request } from 'node:http';
+import { connect } from 'node:net';
 
 export interface RawResponse {
   status: number;
@@ -37,5 +38,37 @@ export function rawRequest(
     req.on('error', reject);
     if (body !== undefined) req.write(body);
     req.end();
+  });
+}
+
+/**
+ * One request over a plain socket, read until the server closes: for answers
+ * Node's HTTP client refuses to parse (Go writes a body after its raw
+ * "400 Bad Request" even to HEAD).
+ */
+export function rawExchange(base: string, method: string, path: string): Promise<RawResponse> {
+  const u = new URL(base);
+  return new Promise((resolve, reject) => {
+    const sock = connect(Number(u.port), u.hostname, () =>
+      sock.write(`${method} ${path} HTTP/1.1\r\nHost: ${u.host}\r\nConnection: close\r\n\r\n`, 'latin1'),
+    );
+    const chunks: Buffer[] = [];
+    sock.on('data', c => chunks.push(c));
+    sock.on('error', reject);
+    sock.on('close', () => {
+      const text = Buffer.concat(chunks).toString('latin1');
+      const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
+      if (!m) return reject(new Error(`no HTTP status line in ${JSON.stringify(text.slice(0, 80))}`));
+      const split = text.indexOf('\r\n\r\n');
+      const headers: Record<string, string> = {};
+      for (const line of text
+        .slice(0, split < 0 ? text.length : split)
+        .split('\r\n')
+        .slice(1)) {
+        const colon = line.indexOf(':');
+        if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+      }
+      resolve({ status: Number(m[1]), headers, body: split < 0 ? '' : text.slice(split + 4) });
+    });
   });
 }

@@ -1,5 +1,6 @@
 // The strict ASCII format against sigsum-go's own test tables (test/data/sigsum-go.json).
 import { test } from 'node:test';
+import { goQuote } from '../../src/sigsum/go-quote.js';
 import assert from 'node:assert/strict';
 import { AsciiParser, decodeHexSized, parseDecimal, ParseError } from '../../src/sigsum/ascii.js';
 import { parseAddLeafRequest, formatAddLeafRequest } from '../../src/sigsum/leaf.js';
@@ -78,4 +79,26 @@ test('sigsum-token header: sigsum-go accept and reject tables', () => {
   for (const r of v.reject) assert.throws(() => parseSubmitHeader(r.value), ParseError, r.why);
   const t = entry('formats.json', 'submit-token');
   assert.equal(Buffer.from(parseSubmitHeader(t.header.replace(/^sigsum-token: /i, '')).token).toString('hex'), t.token);
+});
+
+test("goQuote is Go's strconv.Quote over the input's bytes", () => {
+  const b = (hex: string) => Buffer.from(hex, 'hex').toString('latin1'); // a byte string, as parsed from a request
+  const cases: [string, string][] = [
+    ['abc', '"abc"'],
+    ['a"b\\c', '"a\\"b\\\\c"'],
+    [b('00'), '"\\x00"'],
+    [b('07080c0a0d090b'), '"\\a\\b\\f\\n\\r\\t\\v"'],
+    [b('7f'), '"\\x7f"'],
+    [b('c3a9'), '"é"'], // printable: as itself (UTF-8 on the wire)
+    [b('e9'), '"\\xe9"'], // not UTF-8: one byte
+    [b('c080'), '"\\xc0\\x80"'], // overlong
+    [b('eda080'), '"\\xed\\xa0\\x80"'], // a surrogate
+    [b('f4908080'), '"\\xf4\\x90\\x80\\x80"'], // beyond U+10FFFF
+    [b('c2a0'), '"\\u00a0"'], // no-break space: not printable in Go
+    [b('e2808b'), '"\\u200b"'], // zero width space (Cf)
+    [b('f09f9880'), '"😀"'],
+    [b('f3a08081'), '"\\U000e0001"'], // a tag character (Cf) above U+FFFF
+    [' ', '" "'],
+  ];
+  for (const [input, want] of cases) assert.equal(goQuote(input), want, JSON.stringify(input));
 });

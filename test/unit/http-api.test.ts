@@ -7,7 +7,7 @@ import { startPrimary, type PrimaryNode } from '../../src/node/index.js';
 import { initDataDir } from '../../src/storage/datadir.js';
 import { Logger } from '../../src/util/logger.js';
 import { systemClock } from '../../src/util/clock.js';
-import { entry, hx, vectors } from '../support/vectors.js';
+import { entry, hx, referenceStatus, vectors } from '../support/vectors.js';
 import { formatsLeaves, logSigner, waitFor } from '../support/fixtures.js';
 import { rawRequest } from '../support/http.js';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -73,10 +73,10 @@ test("every reject case answers 400 with log-go's error body", async () => {
   }
 });
 
-test('other status cases: 403, 404, 405 and 301 redirects', async () => {
+test('other status cases: 403, 404, 405 and redirects (307, as the reference log-go build)', async () => {
   for (const c of rejects.other_status as Case[]) {
     const r = await send(c);
-    assert.equal(r.status, c.expect_status, `${c.id}: ${r.body}`);
+    assert.equal(r.status, referenceStatus(c), `${c.id}: ${r.body}`);
     if (c.log_go_error_body) assert.equal(r.body, c.log_go_error_body, c.id);
     if (c.location) assert.equal(r.headers.location, c.location, c.id);
     if (r.status === 405) assert.ok(r.headers.allow, `${c.id}: Allow header`);
@@ -115,7 +115,7 @@ test('our own malformed requests: oversize bodies, bad escapes, other methods; n
     ['PUT', '/add-leaf', valid, 405],
     ['DELETE', '/get-tree-head', undefined, 405],
     ['POST', '/get-leaves', undefined, 405],
-    ['GET', '/get-leaves/../get-tree-head', undefined, 301],
+    ['GET', '/get-leaves/../get-tree-head', undefined, 307],
     ['GET', '/get-leaves/0/' + '9'.repeat(2000), undefined, 400],
     ['GET', '/get-consistency-proof/1/99999999999999999', undefined, 400],
     ['GET', '/get-inclusion-proof/9007199254740993/' + '00'.repeat(32), undefined, 400],
