@@ -173,7 +173,6 @@ const OWN_CASES: Req[] = [
 
 function expectedDifference(c: Req, goStatus: number, ourStatus: number): string | undefined {
   for (const [re, g, o, why] of DIFFERENCES) if (re.test(c.id) && g === goStatus && o === ourStatus) return why;
-  // eslint-disable-next-line no-control-regex
   if (/[^\x21-\x7e]/.test(c.path) && ourStatus === 400)
     return "Node's HTTP parser refuses bytes outside RFC 9112's request-target grammar (400) before any handler";
   return undefined;
