@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm test: type-check, lint and format check, make sure the reference Sigsum
+# npm test: type-check, build dist/, lint and format check, make sure the reference Sigsum
 # tools are installed (cached after the first run), then run every unit and
 # end-to-end test. Outside CI, tests that need the reference tools are
 # skipped if they cannot be installed; in CI (CI=true) they fail instead.
@@ -7,6 +7,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 node_modules/.bin/tsc --noEmit -p . || exit 1
+# The command the end-to-end tests run is the compiled one (bin/sigsum-log.js -> dist/).
+node_modules/.bin/tsc -p tsconfig.build.json || exit 1
 node_modules/.bin/eslint . || exit 1
 node_modules/.bin/prettier --check --log-level warn . || { echo "prettier: run npm run format" >&2; exit 1; }
 

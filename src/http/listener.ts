@@ -11,9 +11,12 @@
 //   - headers, whole requests and idle keep-alive connections have timeouts,
 //     and the number of connections is capped.
 // Node's own HTTP parser answers what it cannot parse (400, 431 above 16 KiB
-// of headers) before any of this.
+// of headers) before any of this, and sees one request at a time: every
+// connection reaches it through a RequestGate (request-gate.ts), so a client
+// that pipelines thousands of requests has at most a couple parsed at once.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { createServer as createNetServer } from 'node:net';
+import { RequestGate } from './request-gate.js';
 import { getRequestListener } from '@hono/node-server';
 import type { MiddlewareHandler } from 'hono';
 import type { Hono } from 'hono';
@@ -56,18 +59,20 @@ interface Conn {
 export function listen(endpoint: string, app: Hono<Env>, limits: ListenerLimits): Promise<Listener> {
   const { host, port } = parseEndpoint(endpoint);
   const handle = getRequestListener(app.fetch);
-  const conns = new WeakMap<Socket, Conn>();
+  const conns = new WeakMap<RequestGate, Conn>();
+  const gates = new Set<RequestGate>();
   let overflows = 0;
   let closing = false;
 
-  const next = (socket: Socket, c: Conn) => {
+  const next = (gate: RequestGate, c: Conn) => {
     const item = c.queue.shift();
     if (!item) {
       c.busy = false;
+      gate.ready(); // every request of this connection is answered: the next may be parsed
       return;
     }
     const [req, res] = item;
-    if (socket.destroyed) {
+    if (gate.destroyed) {
       c.queue.length = 0;
       c.busy = false;
       return;
@@ -77,7 +82,7 @@ export function listen(endpoint: string, app: Hono<Env>, limits: ListenerLimits)
     const after = () => {
       if (done) return;
       done = true;
-      setImmediate(() => next(socket, c)); // let other connections' I/O run between requests
+      setImmediate(() => next(gate, c)); // let other connections' I/O run between requests
     };
     res.once('finish', after);
     res.once('close', after);
@@ -92,32 +97,40 @@ export function listen(endpoint: string, app: Hono<Env>, limits: ListenerLimits)
       maxHeaderSize: 16384,
     },
     (req, res) => {
-      const socket = req.socket;
-      if (socket.destroyed) return;
+      const gate = req.socket as unknown as RequestGate; // eslint-disable-line @typescript-eslint/no-unsafe-type-assertion -- every connection is handed to the server as a RequestGate (below)
+      if (gate.destroyed) return;
+      gate.taken(req);
       if (closing) res.shouldKeepAlive = false; // answer, then close: a busy keep-alive client must not hold shutdown
-      let c = conns.get(socket);
+      let c = conns.get(gate);
       if (!c) {
         const fresh: Conn = { queue: [], busy: false };
-        conns.set(socket, (c = fresh));
-        socket.once('close', () => (fresh.queue.length = 0));
+        conns.set(gate, (c = fresh));
+        gate.once('close', () => (fresh.queue.length = 0));
       }
       if (c.queue.length >= limits.maxPipelined) {
         overflows++;
-        socket.destroy();
+        gate.destroy();
         return;
       }
       c.queue.push([req, res]);
-      if (!c.busy) next(socket, c);
+      if (!c.busy) next(gate, c);
     },
   );
-  server.maxConnections = limits.maxConnections;
+  // Connections are accepted here and handed to the HTTP server through a RequestGate.
+  const acceptor = createNetServer({ noDelay: true }, socket => {
+    const gate = new RequestGate(socket);
+    gates.add(gate);
+    gate.once('close', () => gates.delete(gate));
+    server.emit('connection', gate);
+  });
+  acceptor.maxConnections = limits.maxConnections;
 
   return new Promise((resolve, reject) => {
     const onError = (e: Error) => reject(new Error(`cannot listen on ${endpoint}: ${e.message}`));
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      const addr = server.address();
+    acceptor.once('error', onError);
+    acceptor.listen(port, host, () => {
+      acceptor.off('error', onError);
+      const addr = acceptor.address();
       if (addr === null || typeof addr === 'string')
         return reject(new Error(`cannot listen on ${endpoint}: no address`));
       const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
@@ -130,15 +143,25 @@ export function listen(endpoint: string, app: Hono<Env>, limits: ListenerLimits)
         close: (graceMs = 1000) =>
           new Promise(res => {
             closing = true;
+            acceptor.close();
             // Idle connections close now and whenever one becomes idle; busy ones after their answer, or at graceMs.
-            const idle = setInterval(() => server.closeIdleConnections(), 20);
-            const hard = setTimeout(() => server.closeAllConnections(), graceMs);
-            server.close(() => {
+            const finish = () => {
+              if (gates.size > 0) return;
               clearInterval(idle);
               clearTimeout(hard);
               res();
-            });
+            };
+            const idle = setInterval(() => {
+              server.closeIdleConnections();
+              finish();
+            }, 20);
+            const hard = setTimeout(() => {
+              for (const g of gates) g.destroy();
+              server.closeAllConnections();
+              setImmediate(finish);
+            }, graceMs);
             server.closeIdleConnections();
+            finish();
           }),
       });
     });
@@ -149,6 +172,8 @@ export function listen(endpoint: string, app: Hono<Env>, limits: ListenerLimits)
  * A bounded number of costly answers in flight on one listener: a permit is
  * held from the start of the handler until its answer is handed to the
  * kernel; at most `maxWaiting` requests wait for one, further ones get 503.
+ * A client that does not read its answer holds a permit at most `maxHoldMs`:
+ * then its connection is closed.
  */
 export class Permits {
   private inUse = 0;
@@ -157,6 +182,8 @@ export class Permits {
   constructor(
     private readonly max: number,
     private readonly maxWaiting: number,
+    /** A permit held longer (a client that does not read its answer) closes that connection. */
+    private readonly maxHoldMs = 15_000,
   ) {}
 
   get busy(): number {
@@ -173,9 +200,11 @@ export class Permits {
         await new Promise<void>(resolve => this.waiting.push(resolve));
       } else this.inUse++;
       let released = false;
+      const stalled = setTimeout(() => socket.destroy(), this.maxHoldMs);
       const release = () => {
         if (released) return;
         released = true;
+        clearTimeout(stalled);
         const w = this.waiting.shift();
         if (w) w();
         else this.inUse--;

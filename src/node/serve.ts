@@ -197,6 +197,7 @@ export async function runServe(s: Serve, given: Set<SettingKey>, out: { write(s:
       interval: s.interval ?? 250,
     });
   }
+  const signalled = untilSignal(logger, s.logLevel); // handlers in place before anyone is told the node is up
   const prefix = normalizePrefix(s.urlPrefix);
   const base = withPrefix(node.external.url, prefix);
   out.write(
@@ -205,7 +206,7 @@ export async function runServe(s: Serve, given: Set<SettingKey>, out: { write(s:
         ? `log public key: ${toHex(signer!.publicKey)}\nlog key hash:   ${toHex(sha256(signer!.publicKey))}\ntry: curl ${base}/get-tree-head\n`
         : `secondary public key: ${toHex(signer!.publicKey)}\n`),
   );
-  await untilSignal(logger, s.logLevel);
+  await signalled;
   await node.stop();
   return 0;
 }

@@ -35,6 +35,7 @@ export class Cluster {
   readonly nodes = new Map<string, ClusterNode>();
   private counter = 0;
 
+  /** Create it at module level or inside a test (not in a hook: its cleanup would run when the hook ends). */
   constructor(readonly interval = '300ms') {
     after(async () => {
       for (const n of this.nodes.values()) await n.proc?.stop('SIGKILL');

@@ -1,0 +1,7 @@
+export const noEvents = {
+    batchCommitted() { },
+    tokenFailed() { },
+    rateLimited() { },
+    witnessRequest() { },
+    witnessQuorum() { },
+};

@@ -1,0 +1,73 @@
+const seconds = (ms) => ms / 1000;
+function registerStorageGauges(m, storage, scrubber) {
+    if (scrubber) {
+        m.gauge('sigsum_log_scrub_position_leaves', 'Leaves the scrubber has re-verified in its current pass', [], () => [
+            [{}, scrubber.progress().position],
+        ]);
+        m.gauge('sigsum_log_scrub_passes', 'Full scrubber passes without damage since start', [], () => [
+            [{}, scrubber.progress().passes],
+        ]);
+        m.gauge('sigsum_log_scrub_last_complete_timestamp_seconds', 'Unix time when the scrubber last finished a full pass without damage (0: never)', [], () => [[{}, seconds(scrubber.progress().lastComplete ?? 0)]]);
+    }
+    m.gauge('sigsum_log_storage_damaged', '1 once stored data was found not to match the tree (see the log); answers that depend on it are refused', [], () => [[{}, storage.damages.length > 0 ? 1 : 0]]);
+    m.gauge('sigsum_log_storage_damage_found', 'Times a checked read or the scrubber found damage since start', [], () => [[{}, storage.damageCount]]);
+    m.gauge('sigsum_log_storage_ok', '0 once the database file vanished or was replaced under the node (no more commits or signatures)', [], () => [[{}, storage.failure() ? 0 : 1]]);
+}
+export function registerPrimaryGauges(m, log, tree, storage, clock, scrubber) {
+    registerStorageGauges(m, storage, scrubber);
+    m.gauge('sigsum_log_tree_size', 'Leaves: stored locally (local), in the latest signed tree head (signed), in the published one (published)', ['head'], () => [
+        [{ head: 'local' }, tree.size()],
+        [{ head: 'signed' }, log.committedTreeHead().size],
+        [{ head: 'published' }, log.publishedTreeHead().size],
+    ]);
+    m.gauge('sigsum_log_tree_head_age_seconds', 'Seconds since the latest signature (a re-signed unchanged head counts), and since the published head last changed', ['head'], () => [
+        [{ head: 'signed' }, seconds(clock.now() - log.lastSignedAt())],
+        [{ head: 'published' }, seconds(clock.now() - log.publishedAt)],
+    ]);
+    m.gauge('sigsum_log_pending_leaves', 'Accepted leaves waiting for the next batch commit', [], () => [
+        [{}, log.pendingLeaves()],
+    ]);
+    m.gauge('sigsum_log_held_requests', 'add-leaf requests held open until their leaf is published', [], () => [
+        [{}, log.heldRequests()],
+    ]);
+    m.gauge('sigsum_log_signing_ok', '1 while signing rounds succeed, 0 while the log refuses to sign (see the log)', [], () => [[{}, log.signing.active ? 0 : 1]]);
+    m.gauge('sigsum_log_clock_behind_seconds', 'How far the wall clock was behind the latest signature at the last signing (0: not behind)', [], () => [[{}, log.clockBehind.active ? seconds(Math.max(0, log.lastSignedAt() - clock.now())) : 0]]);
+    m.gauge('sigsum_log_epoch', 'Promotion epoch of this node', [], () => [[{}, log.epoch()]]);
+    m.gauge('sigsum_log_superseded', '1 once this primary learned that another primary took over (a fenced secondary or a witness said so)', [], () => [[{}, log.superseded.active ? 1 : 0]]);
+    const repl = log.replication;
+    if (repl) {
+        m.gauge('sigsum_log_replication_quorum', 'Secondaries that must hold a leaf before it is signed', [], () => [
+            [{}, repl.quorum],
+        ]);
+        m.gauge('sigsum_log_secondary_up', '1 if the secondary answered correctly at the last signing round', ['secondary'], () => repl.statuses().map(s => [{ secondary: s.url }, s.ok ? 1 : 0]));
+        m.gauge('sigsum_log_secondary_replicated_size', 'Leaves the secondary held at its last good answer', ['secondary'], () => repl.statuses().map(s => [{ secondary: s.url }, s.size]));
+        m.gauge('sigsum_log_secondary_lag_leaves', 'Local leaves the secondary did not hold at its last good answer', ['secondary'], () => repl.statuses().map(s => [{ secondary: s.url }, Math.max(0, tree.size() - s.size)]));
+    }
+    const cos = log.cosigner;
+    if (cos) {
+        const w = (s) => ({ witness: s.url.replace(/^https?:\/\//, '') });
+        m.gauge('sigsum_log_witness_up', '1 if the witness cosigned at its last attempt', ['witness'], () => cos.statuses().map(s => [w(s), s.ok ? 1 : 0]));
+        m.gauge('sigsum_log_witness_cosigned_size', 'Tree size the witness has cosigned', ['witness'], () => cos.statuses().map(s => [w(s), s.cosignedSize]));
+        m.gauge('sigsum_log_witness_clock_skew_seconds', "The witness's last cosignature timestamp minus this node's clock at its arrival", ['witness'], () => cos
+            .statuses()
+            .filter(s => s.skewSeconds !== undefined)
+            .map(s => [w(s), s.skewSeconds]));
+        m.gauge('sigsum_log_witness_last_success_timestamp_seconds', 'Unix time of the last cosignature from the witness', ['witness'], () => cos
+            .statuses()
+            .filter(s => s.lastSuccess !== undefined)
+            .map(s => [w(s), seconds(s.lastSuccess)]));
+    }
+}
+export function registerSecondaryGauges(m, log, tree, storage, scrubber) {
+    registerStorageGauges(m, storage, scrubber);
+    m.gauge('sigsum_log_replica_size', 'Leaves in this replica', [], () => [[{}, tree.size()]]);
+    m.gauge('sigsum_log_replica_lag_leaves', 'Leaves the primary had at the last poll that this replica does not hold', [], () => [[{}, Math.max(0, log.upstreamSize - tree.size())]]);
+    m.gauge('sigsum_log_replication_halted', '1 once replication stopped on a mismatch with the primary (see the log)', [], () => [[{}, log.halted ? 1 : 0]]);
+    m.gauge('sigsum_log_replication_failing', '1 while polling the primary fails (unreachable, stale epoch, ...)', [], () => [[{}, log.failing.active ? 1 : 0]]);
+    m.gauge('sigsum_log_tree_size', 'Leaves in the published tree head this secondary serves', ['head'], () => [
+        [{ head: 'published' }, log.publishedTreeHead()?.size ?? 0],
+    ]);
+    m.gauge('sigsum_log_epoch', 'Highest epoch of a primary this node followed or was told about', [], () => [
+        [{}, log.fence.epoch],
+    ]);
+}
