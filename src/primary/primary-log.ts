@@ -85,6 +85,7 @@ export class PrimaryLog {
   private timer: NodeJS.Timeout | undefined;
   private rotating: Promise<void> | undefined;
   private stopped = false;
+  private abandoned = false; // set by finish() at its deadline: rounds still running must not sign
   /** Signing refused (a check failed, the signer failed): one log line per change of state. */
   readonly signing: Condition;
   /** The wall clock is behind the latest signature. */
@@ -287,10 +288,12 @@ export class PrimaryLog {
           return;
         }
       }
+      if (this.abandoned) return; // the shutdown gave up on this round
       stage = 'check';
       const next = this.checkedNextHead(prev, size);
       stage = 'signer';
       const sth = await signTreeHead(this.opts.signer, next);
+      if (this.abandoned) return;
       stage = 'store';
       const at = this.stamp();
       this.opts.heads.storeTreeHead(sth, at);
@@ -415,12 +418,19 @@ export class PrimaryLog {
         error: errorMessage(e),
       });
     }
-    await this.rotating;
-    while (this.committed.size < this.opts.tree.size() && this.opts.clock.monotonic() < deadline) {
-      await this.rotateOnce();
-      if (this.committed.size < this.opts.tree.size())
-        await new Promise(r => setTimeout(r, Math.min(50, Math.max(0, deadline - this.opts.clock.monotonic()))));
+    // Every wait is bounded by the deadline: a peer that never answers must not hold the shutdown.
+    const left = () => Math.max(0, deadline - this.opts.clock.monotonic());
+    const bounded = async (p: Promise<void> | undefined) => {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([p, new Promise<void>(r => (timer = setTimeout(r, left())))]);
+      clearTimeout(timer);
+    };
+    await bounded(this.rotating);
+    while (this.committed.size < this.opts.tree.size() && left() > 0) {
+      await bounded(this.rotateOnce());
+      if (this.committed.size < this.opts.tree.size()) await new Promise(r => setTimeout(r, Math.min(50, left())));
     }
+    this.abandoned = true; // a round still waiting for a peer signs nothing from now on
     return this.opts.tree.size() - this.committed.size;
   }
 }

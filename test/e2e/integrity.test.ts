@@ -9,13 +9,16 @@
 //      exit the signed head covers every stored leaf.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { DB_FILE, openSqliteStore } from '../../src/storage/sqlite.js';
-import { tempDir, waitFor } from '../support/fixtures.js';
+import { submitterSigner, tempDir, waitFor } from '../support/fixtures.js';
 import { ensurePrimary, runCli, startServer, writeKey } from '../support/process.js';
 import { entry, h } from '../support/vectors.js';
-import { getTreeHead } from '../support/client.js';
+import { getTreeHead, makeLeaf } from '../support/client.js';
+import { rawRequest } from '../support/http.js';
+import { toHex } from '../../src/sigsum/types.js';
 import { Cluster, LogChecker } from '../support/cluster.js';
 
 const endpoints = ['--external-endpoint', '127.0.0.1:0', '--internal-endpoint', '127.0.0.1:0'];
@@ -90,3 +93,45 @@ for (const trial of [1, 2])
     t.diagnostic(`exit after SIGTERM: ${seconds.toFixed(2)} s`);
     await c.stop(s);
   });
+
+test('shutdown is bounded whatever the peers do: a witness and a secondary that never answer', async t => {
+  const dir = tempDir(t);
+  const key = writeKey(dir, 'log.key', h(entry('formats.json', 'key-log').private_seed));
+  const sink = createServer(sock => sock.on('error', () => {})); // accepts, reads, never answers
+  await new Promise<void>(r => sink.listen(0, '127.0.0.1', r));
+  t.after(() => sink.close());
+  const url = `http://127.0.0.1:${(sink.address() as { port: number }).port}`;
+  const wKey = writeKey(dir, 'w.key', h('61'.repeat(32)));
+  writeFileSync(join(dir, 'policy'), `witness stuck ${toHex(wKey.signer.publicKey)} ${url}\nquorum stuck\n`);
+  const sKey = writeKey(dir, 's.key', h('62'.repeat(32)));
+  await ensurePrimary(join(dir, 'data'), key.signer);
+  const srv = await startServer([
+    '--data-dir',
+    join(dir, 'data'),
+    '--key-file',
+    key.path,
+    ...endpoints,
+    '--policy-file',
+    join(dir, 'policy'),
+    '--witness-timeout',
+    '60s',
+    '--timeout',
+    '60s',
+    '--secondary-url',
+    url,
+    '--secondary-pubkey-file',
+    sKey.pub,
+    '--interval',
+    '200ms',
+  ]);
+  for (let i = 0; i < 5; i++)
+    await rawRequest(srv.url, 'POST', '/add-leaf', makeLeaf(submitterSigner, `stuck ${i}`).body);
+  await new Promise(r => setTimeout(r, 600)); // a few rounds: requests to both peers are in flight
+  const started = performance.now();
+  const code = await srv.stop('SIGTERM');
+  const seconds = (performance.now() - started) / 1000;
+  assert.equal(code, 0, srv.stderr());
+  assert.match(srv.stderr(), /left unsigned .*unsigned=5/);
+  assert.ok(seconds < 10, `exit took ${seconds.toFixed(1)} s (bound 5 s)`);
+  t.diagnostic(`exit after SIGTERM with stuck peers: ${seconds.toFixed(2)} s`);
+});

@@ -1,5 +1,5 @@
 // Raw HTTP requests, byte-exact paths and bodies (fetch would normalize them).
-import { request } from 'node:http';
+import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 
 export interface RawResponse {
@@ -71,4 +71,37 @@ export function rawExchange(base: string, method: string, path: string): Promise
       resolve({ status: Number(m[1]), headers, body: split < 0 ? '' : text.slice(split + 4) });
     });
   });
+}
+
+/** Sends the headers at once, then one byte of `body` every `everyMs` (a peer that trickles). */
+export function trickle(
+  res: ServerResponse,
+  body: string,
+  everyMs: number,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(200, { 'content-length': String(body.length), ...headers });
+  let i = 0;
+  const timer = setInterval(() => {
+    if (i >= body.length || res.destroyed) return clearInterval(timer);
+    res.write(body[i++]);
+  }, everyMs);
+  res.on('close', () => clearInterval(timer));
+}
+
+/** An HTTP server on 127.0.0.1 answering every request with `answer`; its URL. */
+export async function fakePeer(
+  t: { after: (fn: () => unknown) => void },
+  answer: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<string> {
+  const srv = createServer((req, res) => {
+    req.resume();
+    answer(req, res);
+  });
+  await new Promise<void>(r => srv.listen(0, '127.0.0.1', r));
+  t.after(() => {
+    srv.closeAllConnections();
+    srv.close();
+  });
+  return `http://127.0.0.1:${(srv.address() as { port: number }).port}`;
 }

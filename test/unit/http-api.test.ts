@@ -11,6 +11,7 @@ import { entry, hx, referenceStatus, vectors } from '../support/vectors.js';
 import { formatsLeaves, logSigner, waitFor } from '../support/fixtures.js';
 import { rawRequest } from '../support/http.js';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -186,4 +187,29 @@ test('info page', async () => {
   assert.equal(r.status, 200);
   assert.match(r.body, /Software version: sigsum-log /);
   assert.match(r.body, new RegExp(`Log key hash: ${entry('formats.json', 'key-log').key_hash}`));
+});
+
+test('a 300 MB add-leaf body: 413 and the connection closed, the rest never read', async () => {
+  const port = Number(new URL(base).port);
+  const sock = connect(port, '127.0.0.1');
+  await new Promise(r => sock.once('connect', r));
+  let answer = '';
+  sock.on('data', d => (answer += d.toString('latin1')));
+  const closed = new Promise<void>(r => sock.once('close', () => r()));
+  sock.on('error', () => {});
+  const size = 300 * 1024 * 1024;
+  sock.write(`POST /add-leaf HTTP/1.1\r\nHost: x\r\nContent-Length: ${size}\r\n\r\n`);
+  const chunk = Buffer.alloc(1 << 20, 0x61);
+  let sent = 0;
+  let open = true;
+  void closed.then(() => (open = false));
+  while (open && sent < size) {
+    const ok = sock.write(chunk);
+    sent += chunk.length;
+    if (!ok) await new Promise(r => (sock.once('drain', r), sock.once('close', r)));
+  }
+  await closed;
+  assert.match(answer, /^HTTP\/1\.1 413 /);
+  assert.match(answer, /\r\n\r\n\(413\) request body larger than 4096 bytes\n$/);
+  assert.ok(sent < 64 * 1024 * 1024, `${sent >> 20} MB went out before the node closed the connection`);
 });

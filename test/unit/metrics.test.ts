@@ -171,4 +171,12 @@ test('metrics after a run with a secondary and a witness; /health; one log line 
   const lh = await fetch(`${lonely.internal.url}/health`);
   assert.equal(lh.status, 503);
   assert.match(await lh.text(), /^not ready\n.*\nno verified tree head yet/s);
+  // Its public info page says replication fails, in plain words: no internal URL, no raw error text.
+  await waitFor('replication to fail', () => lonely.log.failing.active || undefined);
+  const info = await (await fetch(`${lonely.external.url}/`)).text();
+  assert.match(
+    info,
+    /Status: replication is failing \(see the operator&#39;s logs\)|Status: replication is failing \(see the operator's logs\)/,
+  );
+  assert.doesNotMatch(info, /127\.0\.0\.1|ECONNREFUSED|http:\/\/[^"]*:9/);
 });

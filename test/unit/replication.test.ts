@@ -5,7 +5,7 @@
 // catches up.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { SeedSigner } from '../../src/sigsum/crypto.js';
 import { signEpoch } from '../../src/sigsum/epoch.js';
 import { formatSignedTreeHead, signTreeHeadSync } from '../../src/sigsum/treehead.js';
@@ -16,33 +16,15 @@ import { FakeClock, logSigner, tempDir } from '../support/fixtures.js';
 import { FakePrimary } from '../support/fake-primary.js';
 import { makeLeaf } from '../support/client.js';
 import { servePrimary, serveSecondary, testPrimary, testSecondary } from '../support/logs.js';
+import { fakePeer, trickle } from '../support/http.js';
+import { freePort } from '../support/process.js';
 
 const keys = [1, 2, 3, 4, 5, 6, 7].map(i => new SeedSigner(h(String(i).padStart(2, '0').repeat(32))));
 type T = Parameters<typeof tempDir>[0];
 
 /** A fake secondary answering get-secondary-tree-head with `answer` (undefined: never answer). */
-async function fakeSecondary(t: T, answer: (res: ServerResponse) => void): Promise<string> {
-  const srv: Server = createServer((req, res) => {
-    if (req.url !== '/get-secondary-tree-head') return res.writeHead(404).end();
-    answer(res);
-  });
-  await new Promise<void>(r => srv.listen(0, '127.0.0.1', r));
-  t.after(() => {
-    srv.closeAllConnections();
-    srv.close();
-  });
-  return `http://127.0.0.1:${(srv.address() as { port: number }).port}`;
-}
-
-/** Sends the headers at once, then one byte of `body` every `everyMs` (a peer that trickles). */
-function trickle(res: ServerResponse, body: string, everyMs: number): void {
-  res.writeHead(200, { 'content-length': String(body.length) });
-  let i = 0;
-  const timer = setInterval(() => {
-    if (i >= body.length || res.destroyed) return clearInterval(timer);
-    res.write(body[i++]);
-  }, everyMs);
-  res.on('close', () => clearInterval(timer));
+function fakeSecondary(t: T, answer: (res: ServerResponse) => void): Promise<string> {
+  return fakePeer(t, (req, res) => (req.url !== '/get-secondary-tree-head' ? res.writeHead(404).end() : answer(res)));
 }
 
 test('which secondary answers count, and the quorum-th largest size', async t => {
@@ -63,11 +45,7 @@ test('which secondary answers count, and the quorum-th largest size', async t =>
   };
   const inconsistent = { url: await fakeSecondary(t, fixed(sth(keys[4], 12, 11))), publicKey: keys[4].publicKey };
   const silent = { url: await fakeSecondary(t, () => {}), publicKey: keys[5].publicKey };
-  const closed = createServer();
-  await new Promise<void>(r => closed.listen(0, '127.0.0.1', r));
-  const closedPort = (closed.address() as { port: number }).port;
-  await new Promise(r => closed.close(r));
-  const down = { url: `http://127.0.0.1:${closedPort}`, publicKey: keys[6].publicKey };
+  const down = { url: `http://127.0.0.1:${await freePort()}`, publicKey: keys[6].publicKey };
   const { logger, lines } = Logger.memory('info');
   const mk = (secs: (typeof good15)[], quorum: number) =>
     new Replication(secs, store, { quorum, timeoutMs: 300, epoch: 0, clock: new FakeClock(), logger });

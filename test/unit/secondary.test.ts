@@ -17,6 +17,8 @@ import { Logger } from '../../src/util/logger.js';
 import { h, hx } from '../support/vectors.js';
 import { logSigner, tempDir } from '../support/fixtures.js';
 import { FakePrimary } from '../support/fake-primary.js';
+import { fakePeer, trickle } from '../support/http.js';
+import { EPOCH_HEADER } from '../../src/sigsum/wire.js';
 import { secondarySigner, testSecondary } from '../support/logs.js';
 
 type T = Parameters<typeof tempDir>[0];
@@ -219,5 +221,19 @@ test('fencing: a signed epoch announcement is recorded; a fenced secondary refus
   assert.equal(signed(await log.signedReplicaHead(2)).size, 6);
   FakePrimary.grow(fp.store, 2, 'leaf');
   await assert.rejects(log.pollOnce(), StaleEpoch, 'nor is an old primary followed');
+  assert.equal(store.size(), 6);
+});
+
+test('a trickling primary costs the secondary at most its deadline per request; nothing is stored from it', async t => {
+  const fp = await FakePrimary.start(t, 6);
+  const { log, store } = await newSecondary(t, fp.internal.url);
+  await catchUp(log);
+  // The primary now answers every request with its headers at once, then one byte every 200 ms.
+  const slow = await fakePeer(t, (req, res) =>
+    trickle(res, 'size=6\nroot_hash=' + '00'.repeat(32) + '\n', 200, { [EPOCH_HEADER]: '0' }),
+  );
+  const { log: stuck, store: stuckStore } = await newSecondary(t, slow);
+  await assert.rejects(stuck.pollOnce(), /no complete answer within 2000 ms/);
+  assert.equal(stuckStore.size(), 0);
   assert.equal(store.size(), 6);
 });

@@ -22,6 +22,7 @@ import { toHex } from '../../src/sigsum/types.js';
 import { entry, h, hx } from '../support/vectors.js';
 import { FakeClock, logSigner, submitterSigner, tempDir, waitFor } from '../support/fixtures.js';
 import { makeLeaf } from '../support/client.js';
+import { fakePeer, trickle } from '../support/http.js';
 import { TestWitness } from '../support/witness.js';
 
 type T = Parameters<typeof tempDir>[0];
@@ -327,6 +328,27 @@ test("clocks: the log's clock an hour behind the witnesses' and then set back: p
     'still one per witness',
   );
   assert.equal((await p.submit(makeLeaf(submitterSigner, 'set back 7 0').body)).kind, 'included');
+  await p.log.finish(performance.now() + 2000);
+  await p.log.cosigner!.stop();
+});
+
+test('a trickling witness costs at most its deadline; the other witnesses publish without it', async t => {
+  const ws = await witnesses(t, 2);
+  const tricklerKey = witnessKeys[2];
+  const url = await fakePeer(t, (_req, res) => trickle(res, 'cosignature/v1 ' + 'x'.repeat(200) + '\n', 200));
+  const policy =
+    `log ${toHex(logSigner.publicKey)}\n${ws.map(w => w.policyLine()).join('')}` +
+    `witness slow ${toHex(tricklerKey.publicKey)} ${url}\ngroup q 2 ${ws.map(w => w.policyName).join(' ')} slow\nquorum q\n`;
+  const p = await logWith(t, tempDir(t), policy);
+  await grow(p, 2, 'trickled');
+  await waitFor('publication without the trickling witness', () => p.log.publishedTreeHead().size === 2 || undefined);
+  assert.equal(p.log.publishedTreeHead().cosignatures.length, 2);
+  const slow = () => p.log.cosigner!.statuses().find(s => s.name === 'slow')!;
+  await waitFor('the trickling witness to hit its deadline', () => slow().ok === false || undefined, 5000);
+  assert.match(slow().error!, /no complete answer within 500 ms/);
+  await grow(p, 1, 'again');
+  await waitFor('the next publication', () => p.log.publishedTreeHead().size === 3 || undefined);
+  assert.equal(p.lines.filter(l => /witness failing .*witness=slow/.test(l)).length, 1, 'one line, not one per round');
   await p.log.finish(performance.now() + 2000);
   await p.log.cosigner!.stop();
 });
