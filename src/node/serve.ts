@@ -16,7 +16,8 @@ import { systemClock } from '../util/clock.js';
 import { Logger } from '../util/logger.js';
 import { VERSION } from '../version.js';
 import { DNS_TIMEOUT_MS } from './defaults.js';
-import { KeyError, loadPrivateKey, loadPublicKey, readText, writeKeyPair } from './keys.js';
+import { AgentSigner } from '../net/ssh-agent.js';
+import { checkSigner, KeyError, loadPublicKey, loadSigner, readText, writeKeyPair } from './keys.js';
 import { normalizePrefix, withPrefix } from './listeners.js';
 import { startPrimary } from './primary.js';
 import { startSecondary } from './secondary.js';
@@ -134,7 +135,8 @@ export async function runServe(s: Serve, given: Set<SettingKey>, out: { write(s:
   p.throwIfAny();
   const logger = new Logger(s.logLevel, s.logFile);
   if (s.initIfMissing) await initIfMissing(s, logger);
-  const signer: Signer | undefined = p.try(() => loadPrivateKey(s.keyFile!));
+  const signer: Signer | undefined = p.try(() => loadSigner(s.keyFile!));
+  if (signer) await checkSigner(signer, s.keyFile!).catch((e: Error) => p.add(e.message));
   const common = {
     dataDir: s.dataDir!,
     externalEndpoint: s.externalEndpoint,
@@ -208,6 +210,7 @@ export async function runServe(s: Serve, given: Set<SettingKey>, out: { write(s:
   );
   await signalled;
   await node.stop();
+  if (signer instanceof AgentSigner) signer.close();
   return 0;
 }
 

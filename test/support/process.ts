@@ -13,11 +13,12 @@ export const BIN = fileURLToPath(new URL('../../bin/sigsum-log.js', import.meta.
 
 export function runCli(
   args: string[],
-  opts: { cwd?: string; input?: string } = {},
+  opts: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {},
 ): { status: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], {
     cwd: opts.cwd,
     input: opts.input,
+    env: opts.env,
     encoding: 'utf8',
     timeout: 60_000,
   });
@@ -36,8 +37,12 @@ export interface ServerProcess {
 }
 
 /** Starts "sigsum-log serve ARGS" and resolves once it prints its URLs. */
-export function startServer(args: string[], timeoutMs = 30_000): Promise<ServerProcess> {
-  const proc = spawn(process.execPath, [BIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function startServer(
+  args: string[],
+  timeoutMs = 30_000,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ServerProcess> {
+  const proc = spawn(process.execPath, [BIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   let err = '';
   proc.stderr.on('data', d => (err += d));

@@ -12,7 +12,8 @@ import { nodeState } from '../storage/state.js';
 import { dataDirStatus, formatStatus } from '../storage/status.js';
 import { systemClock } from '../util/clock.js';
 import { Progress } from '../util/progress.js';
-import { loadPrivateKey, loadPublicKey, readText, writeKeyPair } from './keys.js';
+import { checkSigner, loadPrivateKey, loadPublicKey, loadSigner, readText, writeKeyPair } from './keys.js';
+import { AgentSigner } from '../net/ssh-agent.js';
 import { errorCode, errorMessage } from '../util/errors.js';
 function required(v, flag) {
     if (v === undefined || v === '')
@@ -22,7 +23,8 @@ function required(v, flag) {
 export async function keygen(s, io) {
     const out = required(s.output, 'output');
     const signer = writeKeyPair(out);
-    io.out.write(`wrote ${out} and ${out}.pub\npublic key ${toHex(signer.publicKey)}\nkey hash   ${toHex(sha256(signer.publicKey))}\n`);
+    io.out.write(`wrote ${out} and ${out}.pub\npublic key ${toHex(signer.publicKey)}\nkey hash   ${toHex(sha256(signer.publicKey))}\n` +
+        `to keep the private key in an ssh-agent instead of a file: ssh-add ${out}, then give --key-file ${out}.pub (with SSH_AUTH_SOCK set) and remove ${out}\n`);
     return 0;
 }
 export async function init(s, io) {
@@ -37,8 +39,16 @@ export async function init(s, io) {
     }
     if (s.logPubkeyFile !== undefined)
         throw new ConfigError(['--log-pubkey-file is for --role secondary']);
-    const signer = loadPrivateKey(required(s.keyFile, 'key-file'));
-    (await initDataDir(dir, { role: 'primary', logPublicKey: signer.publicKey, signer, now: systemClock.now() })).close();
+    const keyFile = required(s.keyFile, 'key-file');
+    const signer = loadSigner(keyFile);
+    await checkSigner(signer, keyFile);
+    try {
+        (await initDataDir(dir, { role: 'primary', logPublicKey: signer.publicKey, signer, now: systemClock.now() })).close();
+    }
+    finally {
+        if (signer instanceof AgentSigner)
+            signer.close();
+    }
     io.out.write(`created an empty log in ${dir} for log key ${toHex(signer.publicKey)}\n`);
     return 0;
 }

@@ -15,7 +15,8 @@ import { systemClock } from '../util/clock.js';
 import { Logger } from '../util/logger.js';
 import { VERSION } from '../version.js';
 import { DNS_TIMEOUT_MS } from './defaults.js';
-import { KeyError, loadPrivateKey, loadPublicKey, readText, writeKeyPair } from './keys.js';
+import { AgentSigner } from '../net/ssh-agent.js';
+import { checkSigner, KeyError, loadPublicKey, loadSigner, readText, writeKeyPair } from './keys.js';
 import { normalizePrefix, withPrefix } from './listeners.js';
 import { startPrimary } from './primary.js';
 import { startSecondary } from './secondary.js';
@@ -136,7 +137,9 @@ export async function runServe(s, given, out) {
     const logger = new Logger(s.logLevel, s.logFile);
     if (s.initIfMissing)
         await initIfMissing(s, logger);
-    const signer = p.try(() => loadPrivateKey(s.keyFile));
+    const signer = p.try(() => loadSigner(s.keyFile));
+    if (signer)
+        await checkSigner(signer, s.keyFile).catch((e) => p.add(e.message));
     const common = {
         dataDir: s.dataDir,
         externalEndpoint: s.externalEndpoint,
@@ -210,6 +213,8 @@ export async function runServe(s, given, out) {
             : `secondary public key: ${toHex(signer.publicKey)}\n`));
     await signalled;
     await node.stop();
+    if (signer instanceof AgentSigner)
+        signer.close();
     return 0;
 }
 /** Waits for SIGTERM or SIGINT; meanwhile SIGUSR1 toggles debug logging. */
