@@ -5,7 +5,9 @@
 // per endpoint, sigsum_log_go_witness_*. Ours are prefixed sigsum_log_ and
 // say what log-go's do not: tree sizes and head ages, the sequencer, the
 // replication quorum and each secondary's lag, each witness's state, rate
-// limiting, and on a secondary its lag behind the primary.
+// limiting, and on a secondary its lag behind the primary. prom-client's
+// default process and Node.js metrics (process_*, nodejs_*) and
+// sigsum_log_build_info{version,node} come with every node.
 //
 // Gauges read the owners' state when scraped (collect callbacks), so no
 // component updates a gauge on its hot path. Histogram bucket lines are
@@ -13,6 +15,7 @@
 // greps for that label order).
 import client from 'prom-client';
 import type { PrimaryEvents, WitnessEvents } from './events.js';
+import { VERSION } from '../version.js';
 
 export const LOG_GO_BUCKETS = [0.001, 0.002, 0.003, 0.006, 0.01, 0.02, 0.03, 0.06, 0.1, 0.2, 0.3, 0.6, 1, 2, 3, 6, 10];
 
@@ -34,6 +37,11 @@ export class Metrics implements PrimaryEvents, WitnessEvents {
 
   constructor() {
     const r = [this.registry];
+    // prom-client's process and Node.js metrics (CPU, memory, event-loop lag, GC, handles).
+    client.collectDefaultMetrics({ register: this.registry });
+    this.gauge('sigsum_log_build_info', 'Always 1; labels say which sigsum-log and Node.js run', ['version', 'node'], () => [
+      [{ version: VERSION, node: process.version }, 1],
+    ]);
     this.httpReq = new client.Counter({
       name: 'sigsum_log_go_http_req',
       help: 'Number of HTTP requests (log-go name)',

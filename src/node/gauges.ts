@@ -5,12 +5,39 @@ import type { PrimaryLog } from '../primary/primary-log.js';
 import type { SecondaryLog } from '../secondary/secondary-log.js';
 import type { TreeReader } from '../storage/ports.js';
 import type { Scrubber } from '../storage/scrubber.js';
+import { DB_FILE } from '../storage/sqlite.js';
+import { existsSync, statSync, statfsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Clock } from '../util/clock.js';
 import type { StorageHealth } from './storage-health.js';
 
 const seconds = (ms: number) => ms / 1000;
 
-function registerStorageGauges(m: Metrics, storage: StorageHealth, scrubber: Scrubber | undefined): void {
+/** Free bytes on the data directory's file system, and the database's bytes (log.db and its WAL). */
+function diskUsage(dataDir: string): { free: number; database: number } | undefined {
+  try {
+    const fs = statfsSync(dataDir);
+    const size = (f: string) => (existsSync(join(dataDir, f)) ? statSync(join(dataDir, f)).size : 0);
+    return { free: fs.bavail * fs.bsize, database: size(DB_FILE) + size(`${DB_FILE}-wal`) };
+  } catch {
+    return undefined;
+  }
+}
+
+function registerStorageGauges(
+  m: Metrics,
+  storage: StorageHealth,
+  scrubber: Scrubber | undefined,
+  dataDir: string,
+): void {
+  m.gauge('sigsum_log_disk_free_bytes', 'Bytes available to the node on the data directory file system', [], () => {
+    const d = diskUsage(dataDir);
+    return d ? [[{}, d.free]] : [];
+  });
+  m.gauge('sigsum_log_database_bytes', 'Bytes of log.db and its write-ahead log', [], () => {
+    const d = diskUsage(dataDir);
+    return d ? [[{}, d.database]] : [];
+  });
   if (scrubber) {
     m.gauge('sigsum_log_scrub_position_leaves', 'Leaves the scrubber has re-verified in its current pass', [], () => [
       [{}, scrubber.progress().position],
@@ -52,8 +79,9 @@ export function registerPrimaryGauges(
   storage: StorageHealth,
   clock: Clock,
   scrubber: Scrubber | undefined,
+  dataDir: string,
 ): void {
-  registerStorageGauges(m, storage, scrubber);
+  registerStorageGauges(m, storage, scrubber, dataDir);
   m.gauge(
     'sigsum_log_tree_size',
     'Leaves: stored locally (local), in the latest signed tree head (signed), in the published one (published)',
@@ -160,8 +188,9 @@ export function registerSecondaryGauges(
   tree: Pick<TreeReader, 'size'>,
   storage: StorageHealth,
   scrubber: Scrubber | undefined,
+  dataDir: string,
 ): void {
-  registerStorageGauges(m, storage, scrubber);
+  registerStorageGauges(m, storage, scrubber, dataDir);
   m.gauge('sigsum_log_replica_size', 'Leaves in this replica', [], () => [[{}, tree.size()]]);
   m.gauge(
     'sigsum_log_replica_lag_leaves',

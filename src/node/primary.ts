@@ -253,7 +253,7 @@ export async function startPrimary(cfg: PrimaryNodeConfig): Promise<PrimaryNode>
     throw e;
   }
   const scrubber = startScrubber(dd, cfg.signer.publicKey, cfg.scrubRate, storage, clock, logger);
-  registerPrimaryGauges(metrics, log, dd.store, storage, clock, scrubber);
+  registerPrimaryGauges(metrics, log, dd.store, storage, clock, scrubber, cfg.dataDir);
   log.start();
   storage.start();
   const d = dd.store.durability();

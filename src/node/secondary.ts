@@ -133,7 +133,7 @@ export async function startSecondary(cfg: SecondaryNodeConfig): Promise<Secondar
     throw e;
   }
   const scrubber = startScrubber(dd, cfg.logPublicKey, cfg.scrubRate, storage, clock, logger);
-  registerSecondaryGauges(metrics, log, dd.store, storage, scrubber);
+  registerSecondaryGauges(metrics, log, dd.store, storage, scrubber, cfg.dataDir);
   log.start();
   storage.start();
   logger.info('secondary started', {

@@ -133,7 +133,7 @@ export async function runServe(s: Serve, given: Set<SettingKey>, out: { write(s:
   const p = new Problems();
   checkCombinations(s, given, p);
   p.throwIfAny();
-  const logger = new Logger(s.logLevel, s.logFile);
+  const logger = new Logger(s.logLevel, s.logFile, s.logFormat);
   if (s.initIfMissing) await initIfMissing(s, logger);
   const signer: Signer | undefined = p.try(() => loadSigner(s.keyFile!));
   if (signer) await checkSigner(signer, s.keyFile!).catch((e: Error) => p.add(e.message));
@@ -211,6 +211,7 @@ export async function runServe(s: Serve, given: Set<SettingKey>, out: { write(s:
   await signalled;
   await node.stop();
   if (signer instanceof AgentSigner) signer.close();
+  await logger.close();
   return 0;
 }
 

@@ -332,3 +332,43 @@ test('--init-if-missing creates a log only together with its key; an existing ke
   assert.doesNotMatch(again.stderr(), /first run/);
   assert.equal(await again.stop(), 0);
 });
+
+test('--log-format json: every line a JSON object, to stderr or to --log-file', async t => {
+  const dir = tempDir(t);
+  const common = ['--external-endpoint', '127.0.0.1:0', '--internal-endpoint', '127.0.0.1:0', '--init-if-missing'];
+  const srv = await startServer([
+    '--data-dir',
+    join(dir, 'd'),
+    '--key-file',
+    join(dir, 'k'),
+    '--log-format',
+    'json',
+    ...common,
+  ]);
+  assert.equal(await srv.stop(), 0);
+  const lines = srv.stderr().trimEnd().split('\n');
+  assert.ok(lines.length >= 3);
+  for (const l of lines) {
+    const o = JSON.parse(l) as { time: string; level: string; msg: string };
+    assert.ok(o.time && ['debug', 'info', 'warning', 'error'].includes(o.level) && o.msg, l);
+  }
+  assert.ok(lines.some(l => JSON.parse(l).msg === 'primary started'));
+  const file = join(dir, 'node.log');
+  const again = await startServer([
+    '--data-dir',
+    join(dir, 'd'),
+    '--key-file',
+    join(dir, 'k'),
+    '--log-format',
+    'json',
+    '--log-file',
+    file,
+    ...common,
+  ]);
+  assert.equal(await again.stop(), 0);
+  const fromFile = readFileSync(file, 'utf8')
+    .trimEnd()
+    .split('\n')
+    .map(l => JSON.parse(l) as { msg: string });
+  assert.deepEqual([fromFile[0].msg, fromFile.at(-1)!.msg], ['primary started', 'primary stopped']);
+});

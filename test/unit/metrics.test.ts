@@ -4,7 +4,8 @@
 // with plausible values.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { join } from 'node:path';
 import { SeedSigner } from '../../src/sigsum/crypto.js';
 import { parsePolicy } from '../../src/sigsum/policy.js';
@@ -17,6 +18,49 @@ import { logSigner, submitterSigner, tempDir, waitFor } from '../support/fixture
 import { addLeaf, getTreeHead, makeLeaf } from '../support/client.js';
 import { freePort } from '../support/process.js';
 import { TestWitness } from '../support/witness.js';
+
+const CONFIG = join(import.meta.dirname, '..', '..', 'config');
+
+/** Metric names in an exposition, with the _bucket, _sum and _count series of histograms and summaries. */
+function exportedNames(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const m of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+    out.add(m[1]);
+    if (m[2] === 'histogram' || m[2] === 'summary') for (const s of ['_bucket', '_sum', '_count']) out.add(m[1] + s);
+  }
+  return out;
+}
+
+const PROMQL_WORDS = new Set([
+  'by',
+  'on',
+  'and',
+  'or',
+  'unless',
+  'without',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'bool',
+  'offset',
+  'le',
+  'inf',
+  'nan',
+]);
+
+/** The metric names a PromQL expression reads (not functions, keywords, labels or durations). */
+function metricNames(expr: string): string[] {
+  const bare = expr
+    .replace(/"[^"]*"/g, '""')
+    .replace(/\b\d+(\.\d+)?(e\d+)?\b/gi, '0')
+    .replace(/\{[^}]*\}/g, '')
+    .replace(/\[[^\]]*\]/g, '')
+    .replace(/\b(by|on|without|ignoring)\s*\([^)]*\)/g, '');
+  return [...bare.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*/g)]
+    .filter(m => !/^\s*\(/.test(bare.slice(m.index + m[0].length))) // a function call
+    .map(m => m[0])
+    .filter(w => !PROMQL_WORDS.has(w.toLowerCase()) && !/^\d/.test(w));
+}
 
 test('metrics after a run with a secondary and a witness; /health; one log line per request at debug', async t => {
   const dir = tempDir(t);
@@ -55,6 +99,7 @@ test('metrics after a run with a secondary and a witness; /health; one log line 
     interval: 50,
     maxRange: 512,
     peerTimeout: 1000,
+    scrubRate: 1000,
     clock: systemClock,
     logger: slog,
   });
@@ -70,6 +115,7 @@ test('metrics after a run with a secondary and a witness; /health; one log line 
     resignInterval: 10_000,
     maxRange: 512,
     peerTimeout: 1000,
+    scrubRate: 1000,
     clock: systemClock,
     logger,
     hold: { waitMs: 0, maxHeld: 0 },
@@ -139,6 +185,31 @@ test('metrics after a run with a secondary and a witness; /health; one log line 
   assert.match(sm, /^sigsum_log_go_http_req\{endpoint="get-secondary-tree-head"\} [1-9]/m);
   // Internal get-leaves is not counted (as log-go), mux-level 404s neither.
   assert.doesNotMatch(pm, /endpoint="get-leaves\/"/);
+  // prom-client's process and Node.js metrics, and the build.
+  assert.match(pm, /^process_resident_memory_bytes \d+/m);
+  assert.match(pm, /^nodejs_eventloop_lag_p99_seconds /m);
+  assert.match(pm, /^sigsum_log_build_info\{version="\d+\.\d+\.\d+",node="v\d+[^"]*"\} 1$/m);
+  assert.ok(value(pm, 'sigsum_log_disk_free_bytes') > 0);
+  assert.ok(value(pm, 'sigsum_log_database_bytes') > 0);
+
+  // The alert rules and the dashboard in config/ parse and name only metrics these nodes export.
+  const exported = exportedNames(pm + sm);
+  const rules = parseYaml(readFileSync(join(CONFIG, 'prometheus-alerts.yml'), 'utf8')) as {
+    groups: { rules: { alert: string; expr: string }[] }[];
+  };
+  const exprs: [string, string][] = rules.groups.flatMap(g =>
+    g.rules.map((r): [string, string] => [`alert ${r.alert}`, r.expr]),
+  );
+  assert.ok(exprs.length >= 10);
+  const dashboard = JSON.parse(readFileSync(join(CONFIG, 'grafana-dashboard.json'), 'utf8')) as {
+    panels: { title: string; targets: { expr: string }[] }[];
+  };
+  for (const p of dashboard.panels) for (const tg of p.targets) exprs.push([`panel ${p.title}`, tg.expr]);
+  for (const [where, expr] of exprs) {
+    const names = metricNames(expr);
+    assert.ok(names.length > 0, `${where}: no metric in ${expr}`);
+    for (const n of names) assert.ok(exported.has(n), `${where}: ${n} is not exported`);
+  }
 
   const health = await fetch(`${pri.internal.url}/health`);
   assert.equal(health.status, 200);

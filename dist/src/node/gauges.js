@@ -1,5 +1,27 @@
+import { DB_FILE } from '../storage/sqlite.js';
+import { existsSync, statSync, statfsSync } from 'node:fs';
+import { join } from 'node:path';
 const seconds = (ms) => ms / 1000;
-function registerStorageGauges(m, storage, scrubber) {
+/** Free bytes on the data directory's file system, and the database's bytes (log.db and its WAL). */
+function diskUsage(dataDir) {
+    try {
+        const fs = statfsSync(dataDir);
+        const size = (f) => (existsSync(join(dataDir, f)) ? statSync(join(dataDir, f)).size : 0);
+        return { free: fs.bavail * fs.bsize, database: size(DB_FILE) + size(`${DB_FILE}-wal`) };
+    }
+    catch {
+        return undefined;
+    }
+}
+function registerStorageGauges(m, storage, scrubber, dataDir) {
+    m.gauge('sigsum_log_disk_free_bytes', 'Bytes available to the node on the data directory file system', [], () => {
+        const d = diskUsage(dataDir);
+        return d ? [[{}, d.free]] : [];
+    });
+    m.gauge('sigsum_log_database_bytes', 'Bytes of log.db and its write-ahead log', [], () => {
+        const d = diskUsage(dataDir);
+        return d ? [[{}, d.database]] : [];
+    });
     if (scrubber) {
         m.gauge('sigsum_log_scrub_position_leaves', 'Leaves the scrubber has re-verified in its current pass', [], () => [
             [{}, scrubber.progress().position],
@@ -13,8 +35,8 @@ function registerStorageGauges(m, storage, scrubber) {
     m.gauge('sigsum_log_storage_damage_found', 'Times a checked read or the scrubber found damage since start', [], () => [[{}, storage.damageCount]]);
     m.gauge('sigsum_log_storage_ok', '0 once the database file vanished or was replaced under the node (no more commits or signatures)', [], () => [[{}, storage.failure() ? 0 : 1]]);
 }
-export function registerPrimaryGauges(m, log, tree, storage, clock, scrubber) {
-    registerStorageGauges(m, storage, scrubber);
+export function registerPrimaryGauges(m, log, tree, storage, clock, scrubber, dataDir) {
+    registerStorageGauges(m, storage, scrubber, dataDir);
     m.gauge('sigsum_log_tree_size', 'Leaves: stored locally (local), in the latest signed tree head (signed), in the published one (published)', ['head'], () => [
         [{ head: 'local' }, tree.size()],
         [{ head: 'signed' }, log.committedTreeHead().size],
@@ -58,8 +80,8 @@ export function registerPrimaryGauges(m, log, tree, storage, clock, scrubber) {
             .map(s => [w(s), seconds(s.lastSuccess)]));
     }
 }
-export function registerSecondaryGauges(m, log, tree, storage, scrubber) {
-    registerStorageGauges(m, storage, scrubber);
+export function registerSecondaryGauges(m, log, tree, storage, scrubber, dataDir) {
+    registerStorageGauges(m, storage, scrubber, dataDir);
     m.gauge('sigsum_log_replica_size', 'Leaves in this replica', [], () => [[{}, tree.size()]]);
     m.gauge('sigsum_log_replica_lag_leaves', 'Leaves the primary had at the last poll that this replica does not hold', [], () => [[{}, Math.max(0, log.upstreamSize - tree.size())]]);
     m.gauge('sigsum_log_replication_halted', '1 once replication stopped on a mismatch with the primary (see the log)', [], () => [[{}, log.halted ? 1 : 0]]);

@@ -84,7 +84,7 @@ export async function startSecondary(cfg) {
         throw e;
     }
     const scrubber = startScrubber(dd, cfg.logPublicKey, cfg.scrubRate, storage, clock, logger);
-    registerSecondaryGauges(metrics, log, dd.store, storage, scrubber);
+    registerSecondaryGauges(metrics, log, dd.store, storage, scrubber, cfg.dataDir);
     log.start();
     storage.start();
     logger.info('secondary started', {

@@ -134,7 +134,7 @@ export async function runServe(s, given, out) {
     const p = new Problems();
     checkCombinations(s, given, p);
     p.throwIfAny();
-    const logger = new Logger(s.logLevel, s.logFile);
+    const logger = new Logger(s.logLevel, s.logFile, s.logFormat);
     if (s.initIfMissing)
         await initIfMissing(s, logger);
     const signer = p.try(() => loadSigner(s.keyFile));
@@ -215,6 +215,7 @@ export async function runServe(s, given, out) {
     await node.stop();
     if (signer instanceof AgentSigner)
         signer.close();
+    await logger.close();
     return 0;
 }
 /** Waits for SIGTERM or SIGINT; meanwhile SIGUSR1 toggles debug logging. */

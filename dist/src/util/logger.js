@@ -1,18 +1,41 @@
-// Leveled logging to stderr (or a file), one line per event:
-// "<ISO time> <LEVEL> <message> key=value ...". Levels match log-go's names.
-import { appendFileSync } from 'node:fs';
+// Leveled logging, one line per event, to stderr or a file. Levels match
+// log-go's names. Two formats:
+//   text: "<ISO time> <LEVEL> <message> key=value ..."
+//   json: {"time":"<ISO time>","level":"info","msg":"<message>","key":value,...}
+// A file is written asynchronously (a write stream, appending); lines that
+// would pile up beyond MAX_PENDING bytes because the disk does not keep up
+// are dropped and counted, and the count is logged once writing catches up:
+// logging never blocks the node or grows its memory without bound.
+import { createWriteStream } from 'node:fs';
 export const LEVELS = ['debug', 'info', 'warning', 'error'];
+const MAX_PENDING = 8 << 20;
+const RESERVED = new Set(['time', 'level', 'msg']);
+function jsonValue(v) {
+    if (typeof v === 'bigint')
+        return v.toString();
+    if (v instanceof Error)
+        return v.message;
+    return v;
+}
 export class Logger {
     sink;
+    format;
     min;
-    constructor(level = 'info', sink) {
+    stream; // owned by write(); ended by close()
+    dropped = 0;
+    constructor(level = 'info', sink, format = 'text') {
         this.sink = sink;
+        this.format = format;
         this.min = LEVELS.indexOf(level);
+        if (typeof sink === 'string') {
+            this.stream = createWriteStream(sink, { flags: 'a' });
+            this.stream.on('error', e => process.stderr.write(`sigsum-log: cannot write the log file ${sink}: ${e.message}\n`));
+        }
     }
     /** A logger that keeps its lines in memory, for tests to assert on. */
-    static memory(level = 'debug') {
+    static memory(level = 'debug', format = 'text') {
         const lines = [];
-        return { logger: new Logger(level, l => lines.push(l)), lines };
+        return { logger: new Logger(level, l => lines.push(l), format), lines };
     }
     setLevel(level) {
         this.min = LEVELS.indexOf(level);
@@ -20,19 +43,50 @@ export class Logger {
     enabled(level) {
         return LEVELS.indexOf(level) >= this.min;
     }
+    /** Flushes and closes a log file (at exit). */
+    close() {
+        const s = this.stream;
+        this.stream = undefined;
+        return s ? new Promise(r => s.end(r)) : Promise.resolve();
+    }
+    line(level, msg, fields) {
+        const time = new Date().toISOString();
+        if (this.format === 'json') {
+            const o = { time, level, msg };
+            if (fields)
+                for (const [k, v] of Object.entries(fields))
+                    o[RESERVED.has(k) ? `field_${k}` : k] = jsonValue(v);
+            return JSON.stringify(o);
+        }
+        let s = `${time} ${level.toUpperCase()} ${msg}`;
+        if (fields)
+            for (const [k, v] of Object.entries(fields)) {
+                const x = jsonValue(v);
+                s += ` ${k}=${typeof x === 'string' && !/\s/.test(x) ? x : JSON.stringify(x)}`;
+            }
+        return s;
+    }
     write(level, msg, fields) {
         if (!this.enabled(level))
             return;
-        let s = `${new Date().toISOString()} ${level.toUpperCase()} ${msg}`;
-        if (fields)
-            for (const [k, v] of Object.entries(fields))
-                s += ` ${k}=${typeof v === 'string' && !/\s/.test(v) ? v : JSON.stringify(typeof v === 'bigint' ? v.toString() : v)}`;
+        const s = this.line(level, msg, fields);
         if (typeof this.sink === 'function')
-            this.sink(s);
-        else if (this.sink)
-            appendFileSync(this.sink, s + '\n');
-        else
-            process.stderr.write(s + '\n');
+            return this.sink(s);
+        if (!this.stream) {
+            if (typeof this.sink !== 'string')
+                process.stderr.write(s + '\n');
+            return;
+        }
+        if (this.stream.writableLength > MAX_PENDING) {
+            this.dropped++;
+            return;
+        }
+        if (this.dropped > 0) {
+            const n = this.dropped;
+            this.dropped = 0;
+            this.stream.write(this.line('warning', 'log lines dropped: the log file did not keep up', { dropped: n }) + '\n');
+        }
+        this.stream.write(s + '\n');
     }
     debug(msg, f) {
         this.write('debug', msg, f);
