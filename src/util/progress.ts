@@ -2,8 +2,9 @@
 // backups): a bar on a terminal, otherwise one line every `everyMs` with the
 // rate and an ETA, so progress shows under systemd too.
 export class Progress {
-  private started = Date.now();
-  private lastLine = 0;
+  private readonly started: number;
+  private lastLine: number; // the first line comes after everyMs, when a rate means something
+  private ended = false; // the bar's final newline was written
 
   constructor(
     private readonly what: string,
@@ -11,16 +12,21 @@ export class Progress {
     private readonly tty: boolean,
     private readonly everyMs = 10_000,
     private readonly unit = 'leaves',
-  ) {}
+    private readonly now: () => number = Date.now,
+  ) {
+    this.started = this.lastLine = now();
+  }
 
   update(done: number, total: number): void {
-    const now = Date.now();
+    const now = this.now();
     if (this.tty) {
       const w = 40;
       const frac = total === 0 ? 1 : done / total;
       this.write(
-        `\r[${'#'.repeat(Math.round(frac * w)).padEnd(w, '.')}] ${(frac * 100).toFixed(1)}% ${done}/${total} ${this.unit}`,
+        `\r[${'#'.repeat(Math.round(frac * w)).padEnd(w, '.')}] ${(frac * 100).toFixed(1)}% ${done}/${total} ${this.unit}` +
+          (done >= total && !this.ended ? '\n' : ''),
       );
+      if (done >= total) this.ended = true;
       return;
     }
     if (now - this.lastLine < this.everyMs && done < total) return;
@@ -34,6 +40,7 @@ export class Progress {
   }
 
   end(): void {
-    if (this.tty) this.write('\n');
+    if (this.tty && !this.ended) this.write('\n');
+    this.ended = true;
   }
 }

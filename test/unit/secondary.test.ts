@@ -15,7 +15,7 @@ import { text } from '../../src/http/responses.js';
 import { LISTENER } from '../../src/node/defaults.js';
 import { Logger } from '../../src/util/logger.js';
 import { h, hx } from '../support/vectors.js';
-import { logSigner, tempDir } from '../support/fixtures.js';
+import { FakeClock, logSigner, tempDir } from '../support/fixtures.js';
 import { FakePrimary } from '../support/fake-primary.js';
 import { fakePeer, trickle } from '../support/http.js';
 import { EPOCH_HEADER } from '../../src/sigsum/wire.js';
@@ -236,4 +236,20 @@ test('a trickling primary costs the secondary at most its deadline per request; 
   await assert.rejects(stuck.pollOnce(), /no complete answer within 2000 ms/);
   assert.equal(stuckStore.size(), 0);
   assert.equal(store.size(), 6);
+});
+
+test('a long catch-up says so: progress lines with rate and ETA, and one when caught up', async t => {
+  const fp = await FakePrimary.start(t, 60_000);
+  const clock = new FakeClock();
+  const s = await testSecondary(t, fp.internal.url, { chunk: 8192, parallel: 4, clock });
+  while (await s.log.pollOnce()) clock.advance(6000); // each batch "takes" 6 s
+
+  assert.equal(s.dd.store.size(), 60_000);
+  const lines = s.lines.filter(l => /catching up|caught up/.test(l));
+  assert.match(lines[0], /INFO catching up with the primary replica_size=8192 primary_size=60000/);
+  assert.ok(
+    lines.some(l => /INFO catching up with the primary: \d+\/60000 leaves \(\d+\/s, ETA \d+s\)/.test(l)),
+    lines.join('\n'),
+  );
+  assert.match(lines.at(-1)!, /INFO caught up with the primary leaves=51808 seconds=\d+ replica_size=60000/);
 });
