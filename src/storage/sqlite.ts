@@ -444,13 +444,19 @@ export class SqliteStore
       );
   }
 
-  /** An online, consistent copy of the database (SQLite's backup API). */
+  /**
+   * An online, consistent copy of the database (SQLite's backup API). After
+   * a first small step the rest is copied in one step, inside one read
+   * transaction: a copy made in many steps would start over whenever the
+   * running node commits in between (every few milliseconds under load). In
+   * WAL mode the node's writes go on meanwhile.
+   */
   backup(destination: string, progress?: (done: number, total: number) => void): Promise<void> {
     return this.db
       .backup(destination, {
         progress: p => {
           progress?.(p.totalPages - p.remainingPages, p.totalPages);
-          return 1024; // pages per step: the event loop runs between steps
+          return Math.max(1, p.remainingPages); // everything that is left, at once
         },
       })
       .then(() => undefined);

@@ -9,12 +9,13 @@
 //      exit the signed head covers every stored leaf.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { DB_FILE, openSqliteStore } from '../../src/storage/sqlite.js';
 import { submitterSigner, tempDir, waitFor } from '../support/fixtures.js';
-import { ensurePrimary, runCli, startServer, writeKey } from '../support/process.js';
+import { BIN, ensurePrimary, runCli, startServer, writeKey } from '../support/process.js';
+import { execFile } from 'node:child_process';
 import { entry, h } from '../support/vectors.js';
 import { getTreeHead, makeLeaf } from '../support/client.js';
 import { rawRequest } from '../support/http.js';
@@ -134,4 +135,38 @@ test('shutdown is bounded whatever the peers do: a witness and a secondary that 
   assert.match(srv.stderr(), /left unsigned .*unsigned=5/);
   assert.ok(seconds < 10, `exit took ${seconds.toFixed(1)} s (bound 5 s)`);
   t.diagnostic(`exit after SIGTERM with stuck peers: ${seconds.toFixed(2)} s`);
+});
+
+test('backup of a log under load: a consistent copy, verified, that a node can open', async t => {
+  const c = new Cluster('200ms');
+  const p = await c.node('p');
+  await c.startPrimary(p, []);
+  const checker = new LogChecker();
+  const stream = checker.stream(c, () => p, 3);
+  await waitFor('some 200s', () => checker.accepted.length >= 30 || undefined, 30_000);
+  const out = join(c.dir, 'backup', 'log.db');
+  mkdirSync(join(c.dir, 'backup'));
+  const before = checker.accepted.length;
+  // Asynchronously, so the submissions go on while it copies.
+  const b = await new Promise<{ status: number; stdout: string; stderr: string }>(resolve =>
+    execFile(process.execPath, [BIN, 'backup', '--data-dir', p.dir, '--output', out], (e, stdout, stderr) =>
+      resolve({ status: e ? Number(e.code ?? 1) : 0, stdout, stderr }),
+    ),
+  );
+  const during = checker.accepted.length;
+  assert.ok(during > before, 'submissions went on during the backup');
+  await waitFor('more 200s after the backup', () => checker.accepted.length >= during + 10 || undefined, 30_000);
+  await stream.stop();
+  assert.equal(b.status, 0, b.stdout + b.stderr);
+  assert.match(
+    b.stdout,
+    /^OK: .*log\.db holds (\d+) leaves and \d+ signed tree heads \(role primary, epoch 0\), verified\n$/,
+  );
+  assert.equal(runCli(['backup', '--data-dir', p.dir, '--output', out]).status, 1, 'never overwrites');
+  const v = runCli(['verify', '--data-dir', join(c.dir, 'backup')]);
+  assert.equal(v.status, 0, v.stdout + v.stderr);
+  const copied = Number(/holds (\d+) leaves/.exec(b.stdout)![1]);
+  assert.ok(copied >= 30, `${copied} leaves in the copy`);
+  await c.stop(p);
+  t.diagnostic(`copied ${copied} leaves while the log grew to ${checker.accepted.length}`);
 });

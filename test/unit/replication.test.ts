@@ -64,6 +64,9 @@ test('which secondary answers count, and the quorum-th largest size', async t =>
   );
   assert.match(st[1].error!, /signature does not verify with the configured secondary key/);
   assert.match(st[2].error!, /secondary is ahead of the primary \(25 > 20 leaves\)/);
+  // A replica ahead of its primary: the primary lost leaves (a restored backup) or another primary runs.
+  assert.deepEqual(zoo.superseded, { epoch: 0, secondary: ahead.url, aheadBy: 5 });
+  assert.ok(lines.some(l => /ERROR a secondary holds more leaves than this primary/.test(l)));
   assert.match(st[3].error!, /secondary tree of size 12 is inconsistent with the primary's/);
   assert.match(st[4].error!, /no complete answer within 300 ms/);
   assert.match(st[5].error!, /ECONNREFUSED/);

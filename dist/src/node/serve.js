@@ -14,6 +14,7 @@ import { parseRateLimitConfig } from '../ratelimit/config.js';
 import { systemClock } from '../util/clock.js';
 import { Logger } from '../util/logger.js';
 import { VERSION } from '../version.js';
+import { Progress } from '../util/progress.js';
 import { DNS_TIMEOUT_MS } from './defaults.js';
 import { AgentSigner } from '../net/ssh-agent.js';
 import { checkSigner, KeyError, loadPublicKey, loadSigner, readText, writeKeyPair } from './keys.js';
@@ -163,7 +164,9 @@ export async function runServe(s, given, out) {
         const rateLimits = s.rateLimitFile ? p.try(() => loadRateLimits(s.rateLimitFile)) : undefined;
         p.throwIfAny();
         const interval = s.interval ?? 1000;
-        const tty = process.stderr.isTTY;
+        const tty = process.stderr.isTTY === true;
+        // A bar on a terminal; under systemd, a log line every 10 s with rate and ETA.
+        const promotionProgress = new Progress('promotion: checking the replica', l => (tty ? process.stderr.write(l) : logger.info(l.trim())), tty);
         node = await startPrimary({
             ...common,
             signer: signer,
@@ -185,9 +188,7 @@ export async function runServe(s, given, out) {
                         ? { size: s.expectSize, root: asHash(new Uint8Array(Buffer.from(s.expectRoot, 'hex'))) }
                         : undefined,
                     oldPrimaryUrls: s.oldPrimaryUrl,
-                    progress: tty
-                        ? (done, total) => process.stderr.write(`\rchecking replica: ${done}/${total} leaves`)
-                        : undefined,
+                    progress: (done, total) => promotionProgress.update(done, total),
                 }
                 : undefined,
         });

@@ -29,8 +29,11 @@ import { Condition } from '../util/condition.js';
 import { PeerError } from '../net/http-client.js';
 import { Fence } from './fence.js';
 import { Divergence, LogHeads } from './log-heads.js';
+import { Progress } from '../util/progress.js';
 import { errorCode } from '../util/errors.js';
 export { Divergence } from './log-heads.js';
+/** Behind by this many leaves, a catch-up is reported with progress lines. */
+const CATCH_UP_REPORTED = 50_000;
 export class SecondaryLog {
     opts;
     heads;
@@ -48,6 +51,8 @@ export class SecondaryLog {
     failing;
     /** The primary's tree size at the last successful round. */
     upstreamSize = 0;
+    /** A long catch-up in progress (progress lines); written by reportCatchUp(). */
+    catchUp;
     mode;
     constructor(opts) {
         this.opts = opts;
@@ -210,6 +215,33 @@ export class SecondaryLog {
         });
         return end < S;
     }
+    /**
+     * Progress lines while far behind (a new replica, or after downtime): one
+     * every 10 s with rate and ETA, then one when caught up.
+     */
+    reportCatchUp() {
+        const size = this.opts.tree.size();
+        const behind = this.upstreamSize - size;
+        if (!this.catchUp && behind >= CATCH_UP_REPORTED) {
+            this.catchUp = {
+                from: size,
+                started: this.opts.clock.monotonic(),
+                progress: new Progress('catching up with the primary', l => this.opts.logger.info(l.trim()), false, 10_000, 'leaves', () => this.opts.clock.monotonic()),
+            };
+            this.opts.logger.info('catching up with the primary', { replica_size: size, primary_size: this.upstreamSize });
+        }
+        if (!this.catchUp)
+            return;
+        if (behind > 0)
+            return this.catchUp.progress.update(size, this.upstreamSize);
+        const seconds = (this.opts.clock.monotonic() - this.catchUp.started) / 1000;
+        this.opts.logger.info('caught up with the primary', {
+            leaves: size - this.catchUp.from,
+            seconds: Math.round(seconds),
+            replica_size: size,
+        });
+        this.catchUp = undefined;
+    }
     /** log-go primary beyond its published head: copy what it has, checked later against published heads. */
     async copyUnchecked() {
         const local = this.opts.tree.size();
@@ -247,6 +279,7 @@ export class SecondaryLog {
         const leaves = raw.map(leaf => ({ leaf, leafHash: leafHash(leaf) }));
         try {
             this.opts.tree.append(leaves, check);
+            this.reportCatchUp();
         }
         catch (e) {
             const code = errorCode(e);

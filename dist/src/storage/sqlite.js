@@ -381,13 +381,19 @@ export class SqliteStore {
             .flatMap(l => l.split('\n'))
             .map(l => l.replace(/\bTree (\d+)\b/g, (m, n) => (roots.has(Number(n)) ? `${m} (${roots.get(Number(n))})` : m)));
     }
-    /** An online, consistent copy of the database (SQLite's backup API). */
+    /**
+     * An online, consistent copy of the database (SQLite's backup API). After
+     * a first small step the rest is copied in one step, inside one read
+     * transaction: a copy made in many steps would start over whenever the
+     * running node commits in between (every few milliseconds under load). In
+     * WAL mode the node's writes go on meanwhile.
+     */
     backup(destination, progress) {
         return this.db
             .backup(destination, {
             progress: p => {
                 progress?.(p.totalPages - p.remainingPages, p.totalPages);
-                return 1024; // pages per step: the event loop runs between steps
+                return Math.max(1, p.remainingPages); // everything that is left, at once
             },
         })
             .then(() => undefined);

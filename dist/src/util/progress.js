@@ -7,21 +7,28 @@ export class Progress {
     tty;
     everyMs;
     unit;
-    started = Date.now();
-    lastLine = 0;
-    constructor(what, write, tty, everyMs = 10_000, unit = 'leaves') {
+    now;
+    started;
+    lastLine; // the first line comes after everyMs, when a rate means something
+    ended = false; // the bar's final newline was written
+    constructor(what, write, tty, everyMs = 10_000, unit = 'leaves', now = Date.now) {
         this.what = what;
         this.write = write;
         this.tty = tty;
         this.everyMs = everyMs;
         this.unit = unit;
+        this.now = now;
+        this.started = this.lastLine = now();
     }
     update(done, total) {
-        const now = Date.now();
+        const now = this.now();
         if (this.tty) {
             const w = 40;
             const frac = total === 0 ? 1 : done / total;
-            this.write(`\r[${'#'.repeat(Math.round(frac * w)).padEnd(w, '.')}] ${(frac * 100).toFixed(1)}% ${done}/${total} ${this.unit}`);
+            this.write(`\r[${'#'.repeat(Math.round(frac * w)).padEnd(w, '.')}] ${(frac * 100).toFixed(1)}% ${done}/${total} ${this.unit}` +
+                (done >= total && !this.ended ? '\n' : ''));
+            if (done >= total)
+                this.ended = true;
             return;
         }
         if (now - this.lastLine < this.everyMs && done < total)
@@ -33,7 +40,8 @@ export class Progress {
         this.write(`${this.what}: ${done}/${total} ${this.unit} (${Math.round(rate)}/s${eta !== undefined && done < total ? `, ETA ${eta}s` : ''})\n`);
     }
     end() {
-        if (this.tty)
+        if (this.tty && !this.ended)
             this.write('\n');
+        this.ended = true;
     }
 }
