@@ -160,6 +160,8 @@ export class PrimaryLog {
     /** Why this primary must consider itself superseded, if it must. */
     supersededBy() {
         const r = this.opts.replication?.superseded;
+        if (r?.aheadBy !== undefined)
+            return `secondary ${r.secondary} holds ${r.aheadBy} more leaves than this primary (restored from a backup, or another primary runs)`;
         if (r)
             return `secondary ${r.secondary} follows a primary of epoch ${r.epoch} (this one: ${this.epoch()})`;
         return this.opts.cosigner?.alarm;

@@ -166,8 +166,15 @@ export class Replication {
         }
         if (!verifyTreeHead(s.publicKey, sth))
             throw new PeerError('secondary tree head signature does not verify with the configured secondary key');
-        if (sth.size > localSize)
+        if (sth.size > localSize) {
+            // A replica of this primary can never be ahead of it: this primary lost leaves (a restored
+            // backup, a replaced disk) or the secondary follows another primary. Either way, stop.
+            if (!this.superseded && sth.size > this.tree.size()) {
+                this.superseded = { epoch: this.opts.epoch, secondary: s.url, aheadBy: sth.size - this.tree.size() };
+                this.opts.logger.error('a secondary holds more leaves than this primary: it lost leaves (restored from a backup?) or another primary runs; this primary signs nothing more', { secondary: s.url, secondary_size: sth.size, local_size: this.tree.size() });
+            }
             throw new PeerError(`secondary is ahead of the primary (${sth.size} > ${localSize} leaves)`);
+        }
         const root = this.tree.rootAt(sth.size);
         if (!bytesEqual(root, sth.rootHash)) {
             throw new PeerError(`secondary tree of size ${sth.size} is inconsistent with the primary's (root ${toHex(sth.rootHash)}, expected ${toHex(root)})`);
