@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { parsePrivateKey, parsePublicKey } from '../../src/sigsum/keyfile.js';
 import { tempDir } from '../support/fixtures.js';
@@ -371,4 +371,46 @@ test('--log-format json: every line a JSON object, to stderr or to --log-file', 
     .split('\n')
     .map(l => JSON.parse(l) as { msg: string });
   assert.deepEqual([fromFile[0].msg, fromFile.at(-1)!.msg], ['primary started', 'primary stopped']);
+});
+
+test('config: every problem in one run, "" means unset, one-shot flags refused in files, paths relative to the file', async t => {
+  const dir = tempDir(t);
+  mkdirSync(join(dir, 'etc'));
+  const cfg = join(dir, 'etc', 'log.toml');
+  writeFileSync(
+    cfg,
+    'colour = "blue"\ninterval = 5\npromote = true\nforce-promote = true\n[primary]\nmax-range = 0\nrate-limit-file = ""\npolicy-file = ""\n',
+  );
+  const r = runCli(['serve', '--config', cfg, '--timeout', 'soon']);
+  assert.equal(r.status, 1);
+  for (const re of [
+    /colour: unknown setting/,
+    /interval: want a duration string/,
+    /promote: only a command-line flag/,
+    /force-promote: only a command-line flag/,
+    /max-range: want a positive integer/,
+    /--timeout: invalid duration "soon"/,
+  ])
+    assert.match(r.stderr, re);
+  assert.doesNotMatch(r.stderr, /rate-limit-file|policy-file/, 'log-go\'s "" for unset is accepted');
+  // Relative paths in a file are the file's folder's, not the working directory's.
+  assert.equal(runCli(['keygen', '-o', join(dir, 'etc', 'log.key')]).status, 0);
+  assert.equal(
+    runCli(['init', '--data-dir', join(dir, 'etc', 'data'), '--key-file', join(dir, 'etc', 'log.key')]).status,
+    0,
+  );
+  writeFileSync(
+    cfg,
+    'data-dir = "data"\nkey-file = "log.key"\nexternal-endpoint = "127.0.0.1:0"\ninternal-endpoint = "127.0.0.1:0"\n',
+  );
+  const srv = await startServer(['--config', cfg]);
+  assert.equal((await getTreeHead(srv.url)).size, 0);
+  assert.equal(await srv.stop(), 0);
+});
+
+test('serve --help: 80 columns, grouped by role, naming the operator endpoints and signals', () => {
+  const help = runCli(['serve', '--help']).stdout;
+  for (const line of help.split('\n')) assert.ok(line.length <= 80, `${line.length} columns: ${line}`);
+  for (const want of [/primary/i, /secondary/i, /failover/i, /\/metrics/, /\/health/, /SIGUSR1/, /SIGTERM/])
+    assert.match(help, want);
 });
