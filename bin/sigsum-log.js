@@ -5,7 +5,9 @@ try {
   await import('../dist/cmd/sigsum-log.js');
 } catch (e) {
   if (e?.code === 'ERR_MODULE_NOT_FOUND' && String(e.message).includes('/dist/cmd/sigsum-log.js')) {
-    process.stderr.write('sigsum-log: not built yet: run "npm run build" (npm ci does it) in the sigsum-log directory\n');
+    process.stderr.write(
+      'sigsum-log: not built yet: run "npm run build" (npm ci does it) in the sigsum-log directory\n',
+    );
     process.exit(1);
   }
   throw e;

@@ -129,6 +129,14 @@ export const SETTINGS = {
     group: 'primary',
     help: 'most add-leaf requests held at once',
   },
+  workers: {
+    flag: 'workers',
+    kind: 'int',
+    section: 'primary',
+    allowZero: true,
+    group: 'primary',
+    help: "threads that verify add-leaf signatures with libsodium (default: the machine's cores - 1, at least 1; 0: OpenSSL on Node's thread pool)",
+  },
 
   policyFile: {
     flag: 'policy-file',
@@ -299,6 +307,7 @@ export const COMMAND_SETTINGS = {
     'replicationQuorum',
     'addLeafWait',
     'addLeafMaxHeld',
+    'workers',
     'policyFile',
     'witnessTimeout',
     'publishWithoutQuorum',
@@ -334,6 +343,7 @@ export const PRIMARY_ONLY: readonly SettingKey[] = [
   'replicationQuorum',
   'addLeafWait',
   'addLeafMaxHeld',
+  'workers',
   'policyFile',
   'witnessTimeout',
   'publishWithoutQuorum',

@@ -6,6 +6,9 @@
 //     read), and at most `maxPipelined` may wait; a connection that pipelines
 //     more is closed (only attackers pipeline that deep);
 //   - a request whose connection is gone is dropped before any work starts;
+//   - requests start in arrival order from one FIFO that yields to the event
+//     loop every few milliseconds, so busy connections cannot delay the
+//     acceptance of a new one;
 //   - costly endpoints (get-leaves, proofs) share `Permits`: at most so many
 //     answers in memory at once, a bounded queue, then 503;
 //   - headers, whole requests and idle keep-alive connections have timeouts,
@@ -60,6 +63,7 @@ export function listen(endpoint: string, app: Hono<Env>, limits: ListenerLimits)
   const { host, port } = parseEndpoint(endpoint);
   const handle = getRequestListener(app.fetch);
   const conns = new WeakMap<RequestGate, Conn>();
+  const turns = new Turns();
   const gates = new Set<RequestGate>();
   let overflows = 0;
   let closing = false;
@@ -82,7 +86,7 @@ export function listen(endpoint: string, app: Hono<Env>, limits: ListenerLimits)
     const after = () => {
       if (done) return;
       done = true;
-      setImmediate(() => next(gate, c)); // let other connections' I/O run between requests
+      turns.run(() => next(gate, c)); // a connection's next request waits its turn behind the others'
     };
     res.once('finish', after);
     res.once('close', after);
@@ -113,7 +117,10 @@ export function listen(endpoint: string, app: Hono<Env>, limits: ListenerLimits)
         return;
       }
       c.queue.push([req, res]);
-      if (!c.busy) next(gate, c);
+      if (!c.busy) {
+        c.busy = true;
+        turns.run(() => next(gate, c)); // new connections take turns too: heavy work never piles up in one loop turn
+      }
     },
   );
   // Connections are accepted here and handed to the HTTP server through a RequestGate.
@@ -167,6 +174,36 @@ export function listen(endpoint: string, app: Hono<Env>, limits: ListenerLimits)
     });
   });
 }
+
+/**
+ * Turns: every request starts from this FIFO, which runs for at most SLICE_MS
+ * per turn of the event loop (a connection's next request is queued when its
+ * last one is answered; the queue holds at most one entry per connection). Node accepts one new connection per turn of the
+ * loop, so a loop turn that serves every busy connection at once (60
+ * pipelining clients, 4 ms each) would keep a new client waiting seconds
+ * just to be accepted.
+ */
+class Turns {
+  private readonly queue: (() => void)[] = [];
+  private scheduled = false;
+
+  run(fn: () => void): void {
+    this.queue.push(fn);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.drain());
+    }
+  }
+
+  private drain(): void {
+    const until = performance.now() + SLICE_MS;
+    while (this.queue.length > 0 && performance.now() < until) this.queue.shift()!();
+    if (this.queue.length > 0) setImmediate(() => this.drain());
+    else this.scheduled = false;
+  }
+}
+
+const SLICE_MS = 4;
 
 /**
  * A bounded number of costly answers in flight on one listener: a permit is

@@ -39,9 +39,12 @@ export class Metrics implements PrimaryEvents, WitnessEvents {
     const r = [this.registry];
     // prom-client's process and Node.js metrics (CPU, memory, event-loop lag, GC, handles).
     client.collectDefaultMetrics({ register: this.registry });
-    this.gauge('sigsum_log_build_info', 'Always 1; labels say which sigsum-log and Node.js run', ['version', 'node'], () => [
-      [{ version: VERSION, node: process.version }, 1],
-    ]);
+    this.gauge(
+      'sigsum_log_build_info',
+      'Always 1; labels say which sigsum-log and Node.js run',
+      ['version', 'node'],
+      () => [[{ version: VERSION, node: process.version }, 1]],
+    );
     this.httpReq = new client.Counter({
       name: 'sigsum_log_go_http_req',
       help: 'Number of HTTP requests (log-go name)',

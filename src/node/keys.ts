@@ -36,13 +36,13 @@ export function loadPrivateKey(path: string, flag = 'key-file'): SyncSigner {
  */
 export function loadSigner(path: string, flag = 'key-file', env = process.env): Signer {
   const text = readText(path, flag);
+  if (text.includes('PRIVATE KEY') || /^\s*[0-9a-fA-F]{64}\s*$/.test(text)) return loadPrivateKey(path, flag);
   let publicKey: PublicKey;
   try {
-    if (text.includes('PRIVATE KEY') || /^\s*[0-9a-fA-F]{64}\s*$/.test(text)) return parsePrivateKey(text);
     publicKey = parsePublicKey(text);
-  } catch (e) {
+  } catch {
     throw new KeyError(
-      `--${flag} ${path}: ${errorMessage(e)} (want an OpenSSH private key, a hex seed, or a public key whose private key is in an ssh-agent)`,
+      `--${flag} ${path}: not an OpenSSH private key, a hex seed, or an OpenSSH public key (whose private key is in an ssh-agent)`,
     );
   }
   const sock = env.SSH_AUTH_SOCK;

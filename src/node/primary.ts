@@ -34,6 +34,8 @@ import { SEQUENCER, SHUTDOWN_MS } from './defaults.js';
 import { registerPrimaryGauges } from './gauges.js';
 import { primaryHealth } from './health.js';
 import { app, costlyPermits, normalizePrefix, openListeners, withPrefix } from './listeners.js';
+import { VerifyPool } from './verify-pool.js';
+import { availableParallelism } from 'node:os';
 import { startScrubber, StorageHealth } from './storage-health.js';
 import type { Listener } from '../http/listener.js';
 import { errorMessage } from '../util/errors.js';
@@ -63,6 +65,8 @@ export interface PrimaryNodeConfig {
   hold: { waitMs: number; maxHeld: number };
   /** Rate limits (parsed rate-limit file) and the token verifier's DNS resolver. */
   rateLimits?: { config: RateLimitConfig; allowTestDomain: boolean; resolver: TxtResolver; dnsTimeoutMs: number };
+  /** Threads that verify add-leaf signatures (verify-pool.ts); 0: OpenSSL on libuv's pool; default cores - 1. */
+  workers?: number;
   /** Turn a secondary's replica into the primary (failover), see promote.ts. */
   promote?: {
     /** --force-promote with --expect-size and --expect-root. */
@@ -92,6 +96,7 @@ export async function startPrimary(cfg: PrimaryNodeConfig): Promise<PrimaryNode>
   const storage = new StorageHealth(dd.lock, logger);
   const metrics = new Metrics();
   let log: PrimaryLog;
+  const verifyPool = VerifyPool.start(cfg.workers ?? Math.max(1, availableParallelism() - 1), logger);
   try {
     if (cfg.promote) {
       const { oldPrimaryUrls } = cfg.promote;
@@ -180,10 +185,16 @@ export async function startPrimary(cfg: PrimaryNodeConfig): Promise<PrimaryNode>
       storageFailure: storage.failure,
       clock,
       logger,
-      submissions: { hold: cfg.hold, limits: limiter && tokens && { limiter, tokens }, events: metrics },
+      submissions: {
+        hold: cfg.hold,
+        limits: limiter && tokens && { limiter, tokens },
+        events: metrics,
+        verifyLeaf: verifyPool?.verifyLeaf,
+      },
     });
   } catch (e) {
     dd.close();
+    await verifyPool?.close();
     throw e;
   }
 
@@ -296,6 +307,7 @@ export async function startPrimary(cfg: PrimaryNodeConfig): Promise<PrimaryNode>
       abort.abort();
       await Promise.all([log.cosigner?.stop(), listeners.close(Math.max(0, deadline - clock.monotonic() - 200))]);
       scrubber?.stop();
+      await verifyPool?.close();
       storage.stop();
       closePeerConnections();
       dd.close();

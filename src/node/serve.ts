@@ -173,6 +173,7 @@ export async function runServe(s: Serve, given: Set<SettingKey>, out: { write(s:
       interval,
       resignInterval: s.resignInterval,
       hold: { waitMs: s.addLeafWait ?? interval + 1000, maxHeld: s.addLeafMaxHeld },
+      workers: s.workers,
       secondaries,
       replicationQuorum: s.replicationQuorum,
       rateLimits: rateLimits && {

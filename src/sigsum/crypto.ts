@@ -8,9 +8,12 @@
 // (y >= p, or x = 0 with the sign bit set) differently, so keys of that shape
 // go through a slow reference implementation of Go's algorithm instead
 // (ed25519-ref.ts); every other key goes through OpenSSL with a cached KeyObject.
+// In front of both, libsodium (when it loads) as an accept-only fast path:
+// about twice as fast as OpenSSL 3.0 here, and never more permissive than Go.
 import * as nodeCrypto from 'node:crypto';
 import { asHash, asPublicKey, asSignature, type Hash, type PublicKey, type Signature } from './types.js';
 import { verifyGoSemantics } from './ed25519-ref.js';
+import { sodium } from './sodium.js';
 
 export function sha256(...parts: Uint8Array[]): Hash {
   if (parts.length === 1) return asHash(nodeCrypto.hash('sha256', parts[0], 'buffer'));
@@ -86,9 +89,26 @@ function precheck(pub: Uint8Array, sig: Uint8Array): boolean {
   return pub.length === 32 && sig.length === 64 && isCanonicalScalar(sig.subarray(32));
 }
 
+/**
+ * libsodium's verdict, used only when it accepts: libsodium runs the same
+ * cofactorless equation as Go and only adds rejections (non-canonical or
+ * small-order A, small-order R, S >= L), so "libsodium accepts" implies "Go
+ * accepts". Everything it rejects goes to the path above for Go's verdict.
+ * False when libsodium is not loaded.
+ */
+export function sodiumAccepts(pub: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean {
+  if (!sodium) return false;
+  try {
+    return sodium.crypto_sign_verify_detached(sig, msg, pub);
+  } catch {
+    return false;
+  }
+}
+
 /** Ed25519 verification with Go crypto/ed25519 verdicts (synchronous). */
 export function verify(pub: PublicKey, msg: Uint8Array, sig: Signature): boolean {
   if (!precheck(pub, sig)) return false;
+  if (sodiumAccepts(pub, msg, sig)) return true;
   const { key } = cachedKey(pub);
   if (!key) return verifyGoSemantics(pub, msg, sig);
   try {

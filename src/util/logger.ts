@@ -37,7 +37,9 @@ export class Logger {
     this.min = LEVELS.indexOf(level);
     if (typeof sink === 'string') {
       this.stream = createWriteStream(sink, { flags: 'a' });
-      this.stream.on('error', e => process.stderr.write(`sigsum-log: cannot write the log file ${sink}: ${e.message}\n`));
+      this.stream.on('error', e =>
+        process.stderr.write(`sigsum-log: cannot write the log file ${sink}: ${e.message}\n`),
+      );
     }
   }
 

@@ -20,7 +20,7 @@ import { toolsDir } from '../support/tools.js';
 import { buildLog } from './build-db.js';
 import { closedLoop, hammer, Load, percentile, sleep } from './http-load.js';
 import { makeLeaves, type BenchLeaf } from './leaves.js';
-import { cpuMicros, rssAnonBytes, rssBytes } from './procfs.js';
+import { cpuMicros, rssAnonBytes, rssBytes, threadCpuMicros } from './procfs.js';
 import { startLogGo, startOurs, freePort, type Proc } from './servers.js';
 import { sqliteRoofline, verifyRoofline } from './rooflines.js';
 
@@ -85,10 +85,10 @@ function row(
 
 type Topology = 'alone' | 'secondary';
 let dirN = 0;
-async function ours(topology: Topology, interval = '1s'): Promise<Proc[]> {
+async function ours(topology: Topology, interval = '1s', flags: string[] = []): Promise<Proc[]> {
   const d = join(work, `ours-${dirN++}`);
   if (topology === 'alone')
-    return [await startOurs({ role: 'primary', dataDir: join(d, 'p'), keyFile: logKey.path, interval })];
+    return [await startOurs({ role: 'primary', dataDir: join(d, 'p'), keyFile: logKey.path, interval, extra: flags })];
   const [pInt, sInt] = [await freePort(), await freePort()];
   const sec = await startOurs({
     role: 'secondary',
@@ -104,7 +104,7 @@ async function ours(topology: Topology, interval = '1s'): Promise<Proc[]> {
     keyFile: logKey.path,
     interval,
     internal: pInt,
-    extra: ['--secondary-url', `http://127.0.0.1:${sInt}`, '--secondary-pubkey-file', secKey.pub],
+    extra: ['--secondary-url', `http://127.0.0.1:${sInt}`, '--secondary-pubkey-file', secKey.pub, ...flags],
   });
   return [pri, sec];
 }
@@ -138,24 +138,53 @@ async function logGo(topology: Topology, interval = '1s'): Promise<Proc[]> {
 const stopAll = (ps: Proc[]) => Promise.all(ps.map(p => p.stop()));
 const cpuOf = (ps: Proc[]) => ps.reduce((a, p) => a + cpuMicros(p.pid), 0);
 
-/** add-leaf first answers per second for N new leaves, and server CPU-µs per leaf. */
-async function accepted(ps: Proc[], leaves: BenchLeaf[]): Promise<{ rate: number; cpuPerLeaf: number }> {
+interface Accepted {
+  rate: number;
+  cpuPerLeaf: number;
+  /** Time to 200 of probe leaves submitted (20/s) while the load ran. */
+  p50To200: number;
+  /** The primary's CPU per leaf on its main thread (the event loop) and on all its other threads. */
+  mainPerLeaf: number;
+  othersPerLeaf: number;
+}
+
+/**
+ * add-leaf first answers per second for N new leaves (closed loop, CONC
+ * connections), server CPU-µs per leaf, and the time to 200 of a trickle of
+ * other leaves submitted during that saturating load.
+ */
+async function accepted(ps: Proc[], leaves: BenchLeaf[], probe: BenchLeaf[]): Promise<Accepted> {
   const load = new Load(CONC);
   const url = `${ps[0].external}/add-leaf`;
   const cpu0 = cpuOf(ps);
+  const t0 = threadCpuMicros(ps[0].pid);
   let bad = 0;
+  let done = false;
+  const probed = timeTo200(ps, probe, 20, () => done);
   const secs = await closedLoop(leaves, CONC, async l => {
     const r = await load.request(url, 'POST', l.body);
     if (r.status !== 202 && r.status !== 200) bad++;
   });
+  done = true;
   const cpu = cpuOf(ps) - cpu0;
+  const t1 = threadCpuMicros(ps[0].pid);
   load.close();
+  const times = await probed;
   if (bad > 0) log(`${ps[0].name}: ${bad} add-leaf answers were neither 200 nor 202`);
-  return { rate: leaves.length / secs, cpuPerLeaf: cpu / leaves.length };
+  return {
+    rate: leaves.length / secs,
+    cpuPerLeaf: cpu / leaves.length,
+    p50To200: percentile(times, 50),
+    mainPerLeaf: (t1.main - t0.main) / leaves.length,
+    othersPerLeaf: (t1.others - t0.others) / leaves.length,
+  };
 }
 
-/** Open loop at `rate`/s: time from first submission to 200, resubmitting every 100 ms. */
-async function timeTo200(ps: Proc[], leaves: BenchLeaf[], rate: number): Promise<number[]> {
+/**
+ * Open loop at `rate`/s: time from first submission to 200, resubmitting every
+ * 100 ms. Leaves not yet submitted when `stop()` turns true are skipped.
+ */
+async function timeTo200(ps: Proc[], leaves: BenchLeaf[], rate: number, stop = () => false): Promise<number[]> {
   const load = new Load(512);
   const url = `${ps[0].external}/add-leaf`;
   const out: number[] = [];
@@ -164,6 +193,7 @@ async function timeTo200(ps: Proc[], leaves: BenchLeaf[], rate: number): Promise
     leaves.map(async (l, i) => {
       const due = t0 + (i * 1000) / rate;
       await sleep(Math.max(0, due - performance.now()));
+      if (stop()) return;
       const first = performance.now();
       for (let tries = 0; tries < 300; tries++) {
         const r = await load.request(url, 'POST', l.body);
@@ -293,11 +323,11 @@ async function main() {
   if (!tools) log('reference tools not installed (npm run install-tools): log-go columns are skipped');
 
   // Machine limits.
-  const verifies = verifyRoofline();
+  const verifies = { openssl: verifyRoofline('openssl'), libsodium: verifyRoofline('libsodium') };
   const sqliteRows = sqliteRoofline(join(work, 'roof.db'));
   const hello = await helloRate();
   log(
-    `rooflines: ${fmt(verifies)} Ed25519 verifies/s/core, ${fmt(sqliteRows)} SQLite rows/s, hello world ${fmt(hello)} req/s`,
+    `rooflines: Ed25519 verifies/s/core ${fmt(verifies.openssl)} (OpenSSL), ${fmt(verifies.libsodium)} (libsodium), ${fmt(sqliteRows)} SQLite rows/s, hello world ${fmt(hello)} req/s`,
   );
   if (!SCALE_ONLY) await comparisons(verifies, hello);
   if (SCALE) await scale(hello);
@@ -316,44 +346,69 @@ async function main() {
   );
 }
 
-async function comparisons(verifies: number, hello: number) {
-  const leaves = makeLeaves(N_ACCEPT * 4 + 4000, 'bench');
+async function comparisons(verifies: { openssl: number; libsodium: number }, hello: number) {
+  const leaves = makeLeaves(N_ACCEPT * 6 + 6 * 600 + 4000, 'bench');
   let next = 0;
   const take = (n: number) => leaves.slice(next, (next += n));
 
   let ourCpu = NaN; // per leaf, with a secondary
+  const PROBE = 20 * 30;
   for (const topology of ['alone', 'secondary'] as Topology[]) {
-    const o = await ours(topology);
-    const a = await accepted(o, take(N_ACCEPT));
-    await stopAll(o);
-    let g: { rate: number; cpuPerLeaf: number } | undefined;
+    const label = topology === 'alone' ? 'primary alone' : 'primary + 1 secondary';
+    let g: Accepted | undefined;
     if (tools) {
       const lg = await logGo(topology);
-      g = await accepted(lg, take(N_ACCEPT));
+      g = await accepted(lg, take(N_ACCEPT), take(PROBE));
       await stopAll(lg);
     }
-    const label = topology === 'alone' ? 'primary alone' : 'primary + 1 secondary';
+    // Before the libsodium fast path: OpenSSL on libuv's thread pool (--workers 0).
+    const o0 = await ours(topology, '1s', ['--workers', '0']);
+    const a0 = await accepted(o0, take(N_ACCEPT), take(PROBE));
+    await stopAll(o0);
+    const o = await ours(topology);
+    const a = await accepted(o, take(N_ACCEPT), take(PROBE));
+    await stopAll(o);
     ourCpu = a.cpuPerLeaf;
+    const sec = topology === 'secondary';
+    row(`add-leaf accepted/s, ${label}`, a.rate, g?.rate, '/s', sec ? { min: 0.8, text: '≥ 0.8× log-go' } : undefined);
+    row(`… with --workers 0 (OpenSSL on the thread pool)`, a0.rate, g?.rate, '/s');
     row(
-      `add-leaf accepted/s, ${label}`,
-      a.rate,
-      g?.rate,
-      '/s',
-      topology === 'secondary' ? { min: 1.0, text: '≥ 1.0× log-go' } : undefined,
+      `server CPU per accepted leaf, ${label}`,
+      a.cpuPerLeaf,
+      g?.cpuPerLeaf,
+      'µs',
+      sec ? { max: 1.5, text: '≤ 1.5× log-go' } : undefined,
     );
-    row(`server CPU per accepted leaf, ${label}`, a.cpuPerLeaf, g?.cpuPerLeaf, 'µs', undefined);
+    row(`… with --workers 0`, a0.cpuPerLeaf, g?.cpuPerLeaf, 'µs');
+    row(
+      `ours: primary's main thread per leaf (other threads: ${fmt(a.othersPerLeaf)} µs)`,
+      a.mainPerLeaf,
+      undefined,
+      'µs',
+    );
+    row(`… with --workers 0 (other threads: ${fmt(a0.othersPerLeaf)} µs)`, a0.mainPerLeaf, undefined, 'µs');
+    if (sec) {
+      row('time to 200, p50, under that saturating load', a.p50To200, g?.p50To200, 'ms', {
+        max: 1.0,
+        text: '≤ 1.0× log-go',
+      });
+      row(`… with --workers 0`, a0.p50To200, g?.p50To200, 'ms');
+    }
     log(
-      `${label}: ours ${fmt(a.rate)}/s (${fmt(a.cpuPerLeaf)} µs/leaf), log-go ${g ? fmt(g.rate) : '-'}/s (${g ? fmt(g.cpuPerLeaf) : '-'} µs/leaf)`,
+      `${label}: ours ${fmt(a.rate)}/s (${fmt(a.cpuPerLeaf)} µs/leaf, p50 to 200 ${fmt(a.p50To200)} ms), ` +
+        `--workers 0 ${fmt(a0.rate)}/s (${fmt(a0.cpuPerLeaf)} µs/leaf), ` +
+        `log-go ${g ? fmt(g.rate) : '-'}/s (${g ? fmt(g.cpuPerLeaf) : '-'} µs/leaf, p50 to 200 ${g ? fmt(g.p50To200) : '-'} ms)`,
     );
   }
-  rows.push({
-    metric: 'machine: Ed25519 verifies/s per core (node:crypto)',
-    ours: `${fmt(verifies)} /s`,
-    other: '',
-    ratio: '',
-    target: '',
-  });
-  row('ours: CPU per leaf vs one Ed25519 verify', ourCpu, 1e6 / verifies, 'µs', undefined, undefined);
+  for (const [k, v] of Object.entries(verifies))
+    rows.push({
+      metric: `machine: Ed25519 verifies/s on one core (${k})`,
+      ours: `${fmt(v)} /s`,
+      other: '',
+      ratio: '',
+      target: '',
+    });
+  row('ours: CPU per leaf vs one OpenSSL Ed25519 verify', ourCpu, 1e6 / verifies.openssl, 'µs', undefined, undefined);
 
   // Latency to 200 at interval 1 s, primary + 1 secondary, and sigsum-submit.
   const RATE = QUICK ? 100 : 200;

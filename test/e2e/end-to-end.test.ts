@@ -109,3 +109,37 @@ test('submit, wait for 200, verify heads, consistency, inclusion and leaves', as
   assert.equal(v.status, 0, v.stdout + v.stderr);
   assert.match(v.stdout, new RegExp(`^OK: ${N} leaves`));
 });
+
+test('without libsodium: one warning at startup, and add-leaf verdicts are unchanged', async t => {
+  const dir = tempDir(t);
+  const key = join(dir, 'log.key');
+  assert.equal(runCli(['keygen', '-o', key]).status, 0);
+  assert.equal(runCli(['init', '--data-dir', join(dir, 'data'), '--key-file', key]).status, 0);
+  const srv = await startServer(
+    [
+      '--data-dir',
+      join(dir, 'data'),
+      '--key-file',
+      key,
+      '--external-endpoint',
+      '127.0.0.1:0',
+      '--internal-endpoint',
+      '127.0.0.1:0',
+      '--add-leaf-wait',
+      '0',
+    ],
+    30_000,
+    { ...process.env, SIGSUM_LOG_NO_SODIUM: '1' },
+  );
+  t.after(() => srv.stop('SIGKILL'));
+  const submitter = new SeedSigner(new Uint8Array(32).fill(0x43));
+  const good = makeLeaf(submitter, 'no libsodium\n');
+  const bad = good.body.replace(/signature=(.)/, (_, c: string) => `signature=${c === '0' ? '1' : '0'}`);
+  assert.equal(await addLeaf(srv.url, good.body), 202);
+  assert.equal(await addLeaf(srv.url, bad), 403);
+  await waitFor('the leaf to be published', async () => (await addLeaf(srv.url, good.body)) === 200);
+  assert.equal(await srv.stop('SIGTERM'), 0, srv.stderr());
+  const warnings = (srv.stdout() + srv.stderr()).split('\n').filter(l => l.includes('libsodium is not available'));
+  assert.equal(warnings.length, 1, srv.stdout() + srv.stderr());
+  assert.match(warnings[0], /SIGSUM_LOG_NO_SODIUM=1/);
+});

@@ -1,7 +1,0 @@
-export const noEvents = {
-    batchCommitted() { },
-    tokenFailed() { },
-    rateLimited() { },
-    witnessRequest() { },
-    witnessQuorum() { },
-};

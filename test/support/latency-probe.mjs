@@ -1,0 +1,19 @@
+// A well-behaved client in its own process (so the test process's own load
+// cannot distort it): GET <url> every 20 ms for <seconds>, then prints the
+// latencies in ms and the number of failed requests as JSON.
+//   node latency-probe.mjs <url> <seconds>
+const [url, seconds] = process.argv.slice(2);
+const until = performance.now() + Number(seconds) * 1000;
+const latencies = [];
+let errors = 0;
+while (performance.now() < until) {
+  const t0 = performance.now();
+  const ok = await fetch(url, { signal: AbortSignal.timeout(10_000) }).then(
+    r => r.text().then(() => r.status === 200),
+    () => false,
+  );
+  latencies.push(performance.now() - t0);
+  if (!ok) errors++;
+  await new Promise(r => setTimeout(r, 20));
+}
+process.stdout.write(JSON.stringify({ latencies, errors }));
