@@ -34,8 +34,8 @@ export interface ReadView {
 }
 
 export interface WriteView {
-  /** `token`: the sigsum-token header value, already checked for format; `signal`: the client went away. */
-  addLeaf(req: AddLeafRequest, token: string | undefined, signal: AbortSignal): Promise<AddLeafOutcome>;
+  /** `token`: the sigsum-token header value, already checked for format; `signal()`: the client went away. */
+  addLeaf(req: AddLeafRequest, token: string | undefined, signal: () => AbortSignal): Promise<AddLeafOutcome>;
 }
 
 export interface PublicApiOptions {
@@ -146,7 +146,7 @@ const addLeaf =
       }
     }
     if (!writer) throw new ApiError(404, 'not primary');
-    return addLeafAnswer(await writer.addLeaf(req, token, c.req.raw.signal));
+    return addLeafAnswer(await writer.addLeaf(req, token, () => c.req.raw.signal));
   };
 
 /** The API routes (Go patterns under `prefix`), as sigsum-go's server registers them. */

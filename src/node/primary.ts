@@ -183,6 +183,7 @@ export async function startPrimary(cfg: PrimaryNodeConfig): Promise<PrimaryNode>
       interval: cfg.interval,
       resignPeriod: cfg.resignInterval,
       storageFailure: storage.failure,
+      knownStorageFailure: storage.known,
       clock,
       logger,
       submissions: {

@@ -54,6 +54,9 @@ export class StorageHealth {
     return this.vanished;
   };
 
+  /** The failure found by the last check (every STORAGE_CHECK_MS and before every write), without checking now. */
+  known = (): string | undefined => this.vanished;
+
   /** Throws when storage must not be written (the Sequencer's guard). */
   guard = (): void => {
     const f = this.failure();

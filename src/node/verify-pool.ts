@@ -17,13 +17,34 @@ import { sodiumLoadError } from '../sigsum/sodium.js';
 import type { Hash, PublicKey, Signature } from '../sigsum/types.js';
 import type { Logger } from '../util/logger.js';
 
+/**
+ * One batch in one transferred buffer (a single transfer costs less than
+ * several): `count + 1` message offsets (u32), then the keys (32 bytes each),
+ * the signatures (64 bytes each) and the messages.
+ */
 export interface VerifyBatch {
   id: number;
   count: number;
-  keys: Uint8Array; // 32 bytes each
-  sigs: Uint8Array; // 64 bytes each
+  buffer: ArrayBuffer;
+}
+
+/** Views of a batch's parts. */
+export function batchViews(b: VerifyBatch): {
+  offsets: Uint32Array;
+  keys: Uint8Array;
+  sigs: Uint8Array;
   msgs: Uint8Array;
-  offsets: Uint32Array; // count + 1
+} {
+  const n = b.count;
+  const keysAt = 4 * (n + 1);
+  const sigsAt = keysAt + 32 * n;
+  const msgsAt = sigsAt + 64 * n;
+  return {
+    offsets: new Uint32Array(b.buffer, 0, n + 1),
+    keys: new Uint8Array(b.buffer, keysAt, 32 * n),
+    sigs: new Uint8Array(b.buffer, sigsAt, 64 * n),
+    msgs: new Uint8Array(b.buffer, msgsAt),
+  };
 }
 
 export interface VerifyVerdicts {
@@ -109,31 +130,20 @@ export class VerifyPool {
       const t = this.threads[this.next++ % this.threads.length];
       const id = this.nextId++;
       const msgLen = items.reduce((n, it) => n + it.msg.length, 0);
-      const buffers = {
-        keys: new ArrayBuffer(32 * items.length),
-        sigs: new ArrayBuffer(64 * items.length),
-        msgs: new ArrayBuffer(msgLen),
-        offsets: new ArrayBuffer(4 * (items.length + 1)),
-      };
-      const b: VerifyBatch = {
-        id,
-        count: items.length,
-        keys: new Uint8Array(buffers.keys),
-        sigs: new Uint8Array(buffers.sigs),
-        msgs: new Uint8Array(buffers.msgs),
-        offsets: new Uint32Array(buffers.offsets),
-      };
+      const n = items.length;
+      const b: VerifyBatch = { id, count: n, buffer: new ArrayBuffer(4 * (n + 1) + 96 * n + msgLen) };
+      const { offsets, keys, sigs, msgs } = batchViews(b);
       let at = 0;
       items.forEach((it, i) => {
-        b.keys.set(it.pub, 32 * i);
-        b.sigs.set(it.sig, 64 * i);
-        b.offsets[i] = at;
-        b.msgs.set(it.msg, at);
+        keys.set(it.pub, 32 * i);
+        sigs.set(it.sig, 64 * i);
+        offsets[i] = at;
+        msgs.set(it.msg, at);
         at += it.msg.length;
       });
-      b.offsets[items.length] = at;
+      offsets[n] = at;
       t.batches.set(id, items);
-      t.worker.postMessage(b, [buffers.keys, buffers.sigs, buffers.msgs, buffers.offsets]);
+      t.worker.postMessage(b, [b.buffer]);
     }
   }
 

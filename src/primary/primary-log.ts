@@ -68,6 +68,8 @@ export interface PrimaryLogOptions {
   resignPeriod: number;
   /** Why storage must not be written now (the data directory vanished), if so. */
   storageFailure?: () => string | undefined;
+  /** The storage failure already known, without checking again (cheap: asked on every add-leaf). */
+  knownStorageFailure?: () => string | undefined;
   clock: Clock;
   logger: Logger;
   submissions: Omit<SubmissionOptions, 'tree' | 'sequencer' | 'includedSize' | 'refusal'>;
@@ -126,7 +128,8 @@ export class PrimaryLog {
       refusal: () =>
         !this.accepting
           ? 'the log is shutting down'
-          : (opts.storageFailure?.() ?? (this.supersededBy() ? 'this log server is no longer the primary' : undefined)),
+          : ((opts.knownStorageFailure ?? opts.storageFailure)?.() ??
+            (this.supersededBy() ? 'this log server is no longer the primary' : undefined)),
     });
     opts.cosigner?.attach(cth => this.publish(cth), this.published);
   }
@@ -178,7 +181,7 @@ export class PrimaryLog {
     return this.submissions.heldRequests;
   }
 
-  addLeaf(req: AddLeafRequest, token?: string, signal?: AbortSignal): Promise<AddLeafOutcome> {
+  addLeaf(req: AddLeafRequest, token?: string, signal?: () => AbortSignal): Promise<AddLeafOutcome> {
     return this.submissions.add(req, token, signal);
   }
 

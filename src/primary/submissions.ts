@@ -72,11 +72,15 @@ export class Submissions {
     this.held.releaseAll();
   }
 
-  /** `token`: the sigsum-token header value, already checked for format; `signal`: the client went away. */
-  async add(req: AddLeafRequest, token?: string, signal?: AbortSignal): Promise<AddLeafOutcome> {
+  /**
+   * `token`: the sigsum-token header value, already checked for format;
+   * `signal`: the client went away (called only for a request that is held:
+   * creating one costs more than the rest of a dedup answer).
+   */
+  async add(req: AddLeafRequest, token?: string, signal?: () => AbortSignal): Promise<AddLeafOutcome> {
     const { leaf, leafHash, checksum } = leafOfRequest(req);
     const known = this.lookup(leafHash);
-    if (known) return known.kind === 'accepted' && this.held.canHold() ? this.held.hold(leafHash, signal) : known;
+    if (known) return known.kind === 'accepted' && this.held.canHold() ? this.held.hold(leafHash, signal?.()) : known;
     const refused = this.opts.refusal();
     if (refused) return { kind: 'unavailable', reason: refused };
     const commits = this.commits;

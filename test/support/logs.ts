@@ -121,7 +121,7 @@ export async function testPrimary(
     dir,
     lines,
     sequencer,
-    submit: (body, token) => l.addLeaf(parseAddLeafRequest(body), token, new AbortController().signal),
+    submit: (body, token) => l.addLeaf(parseAddLeafRequest(body), token, () => new AbortController().signal),
   };
 }
 
