@@ -264,7 +264,7 @@ export async function startPrimary(cfg: PrimaryNodeConfig): Promise<PrimaryNode>
     dd.close();
     throw e;
   }
-  const scrubber = startScrubber(dd, cfg.signer.publicKey, cfg.scrubRate, storage, clock, logger);
+  const scrubber = startScrubber(dd, cfg.signer.publicKey, cfg.scrubRate, storage, reads, clock, logger);
   registerPrimaryGauges(metrics, log, dd.store, storage, clock, scrubber, cfg.dataDir);
   log.start();
   storage.start();

@@ -132,7 +132,7 @@ export async function startSecondary(cfg: SecondaryNodeConfig): Promise<Secondar
     dd.close();
     throw e;
   }
-  const scrubber = startScrubber(dd, cfg.logPublicKey, cfg.scrubRate, storage, clock, logger);
+  const scrubber = startScrubber(dd, cfg.logPublicKey, cfg.scrubRate, storage, reads, clock, logger);
   registerSecondaryGauges(metrics, log, dd.store, storage, scrubber, cfg.dataDir);
   log.start();
   storage.start();

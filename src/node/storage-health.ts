@@ -11,6 +11,7 @@ import type { PublicKey } from '../sigsum/types.js';
 import type { OpenDataDir } from '../storage/datadir.js';
 import type { DataDirLock } from '../storage/lock.js';
 import { Scrubber } from '../storage/scrubber.js';
+import type { CheckedReads } from '../storage/checked-reads.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { STORAGE_CHECK_MS } from './defaults.js';
@@ -79,11 +80,22 @@ export function startScrubber(
   logKey: PublicKey,
   rate: number | undefined,
   storage: StorageHealth,
+  reads: CheckedReads,
   clock: Clock,
   logger: Logger,
 ): Scrubber | undefined {
   if (!rate) return undefined;
-  const s = new Scrubber(dd.store, dd.state.scrub, logKey, { rate, clock, logger, report: storage.report });
+  const s = new Scrubber(dd.store, dd.state.scrub, logKey, {
+    rate,
+    clock,
+    logger,
+    report: what => {
+      reads.forgetProven();
+      storage.report(what);
+    },
+    // What the scrubber proves, get-leaves need not hash again (fingerprints, verified-blocks.ts).
+    proven: reads.proven,
+  });
   s.start();
   return s;
 }

@@ -178,6 +178,19 @@ export class CheckedReads {
     }
   }
 
+  /**
+   * A block of leaves (from `first`, BLOCK of them) that the scrubber found to
+   * hash to its stored subtree, exactly as leaves() would have checked it:
+   * later reads of the same bytes are compared by fingerprint.
+   */
+  proven = (first: number, leaves: Uint8Array[]): void => {
+    if (first % BLOCK === 0 && leaves.length === BLOCK)
+      this.verified.remember(first / BLOCK, VerifiedBlocks.fingerprint(leaves, 0, BLOCK));
+  };
+
+  /** Damage found elsewhere (the scrubber): every block is proven again. */
+  forgetProven = (): void => this.verified.clear();
+
   private damage(near: number[], symptom: string): DamageError {
     this.verified.clear();
     const what = locateDamage(this.tree, near) ?? symptom;

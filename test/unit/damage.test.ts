@@ -316,3 +316,46 @@ test('the scrubber: one pass at its rate, resumable from its saved position, a w
   };
   assert.equal(new Scrubber(store, cell, logSigner.publicKey, opts).progress().position, 0);
 });
+
+test('blocks the scrubber proved are served by fingerprint; changed bytes are still refused; scrubber damage forgets them', async t => {
+  const path = await buildPristine(tempDir(t));
+  const store = openSqliteStore(path);
+  t.after(() => store.close());
+  const head = { size: N, rootHash: store.root() };
+  const reports: string[] = [];
+  const reads = new CheckedReads(store, what => reports.push(what));
+  const clock = new FakeClock();
+  const scrubber = new Scrubber(store, memoryCell<ScrubCursor>(), logSigner.publicKey, {
+    rate: 400,
+    clock,
+    logger: Logger.memory('error').logger,
+    report: what => {
+      reads.forgetProven();
+      reports.push(what);
+    },
+    proven: reads.proven,
+  });
+  for (let i = 0; i < 3; i++) scrubber.tick(100); // leaves 0..299: blocks 0..74
+  const other = new Database(path);
+  t.after(() => other.close());
+  // The stored subtree over block 25 (leaves 100..103) changed: a read that hashes would refuse it; the
+  // scrubber proved those leaf bytes already, so the read compares fingerprints and serves them.
+  const node = blobOf(other, 'SELECT hash FROM nodes WHERE level = 2 AND idx = 25');
+  other.prepare('UPDATE nodes SET hash = ? WHERE level = 2 AND idx = 25').run(flip(node));
+  assert.equal(reads.leaves(100, 104, head).length, 4);
+  assert.deepEqual(reports, []);
+  // Changed leaf bytes in a proven block: the fingerprint differs, the Merkle check runs and refuses.
+  other.prepare('UPDATE leaves SET leaf = ? WHERE idx = 10').run(flip(leafAt(10)));
+  assert.throws(() => reads.leaves(8, 12, head), DamageError);
+  other.prepare('UPDATE leaves SET leaf = ? WHERE idx = 10').run(Buffer.from(leafAt(10)));
+  // A block the scrubber has not reached is hashed: the damaged subtree over it is refused.
+  other
+    .prepare('UPDATE nodes SET hash = ? WHERE level = 2 AND idx = 100')
+    .run(flip(blobOf(other, 'SELECT hash FROM nodes WHERE level = 2 AND idx = 100')));
+  assert.throws(() => reads.leaves(400, 404, head), DamageError);
+  // The scrubber meets the damaged subtree over block 100: what it proved before is forgotten.
+  const before = reports.length;
+  for (let i = 0; i < 12 && reports.length === before; i++) scrubber.tick(100);
+  assert.ok(reports.length > before, 'the scrubber reports the damaged subtree');
+  assert.throws(() => reads.leaves(100, 104, head), DamageError, 'block 25 is hashed again and its subtree refused');
+});
