@@ -143,6 +143,7 @@ export class VerifyPool {
       });
       offsets[n] = at;
       t.batches.set(id, items);
+      t.worker.ref(); // a thread with work in flight keeps the process alive (idle ones do not)
       t.worker.postMessage(b, [b.buffer]);
     }
   }
@@ -157,6 +158,7 @@ export class VerifyPool {
       const items = t.batches.get(v.id);
       if (!items) return;
       t.batches.delete(v.id);
+      if (t.batches.size === 0) worker.unref();
       items.forEach((it, i) => this.settle(it, v.verdicts[i] === 1));
     });
     worker.on('error', e => {
