@@ -15,6 +15,7 @@ import { SeedSigner, sha256 } from '../../src/sigsum/crypto.js';
 import { formatPrivateKey, formatPublicKey } from '../../src/sigsum/keyfile.js';
 import { parseSignedTreeHead } from '../../src/sigsum/treehead.js';
 import { DB_FILE, openSqliteStore } from '../../src/storage/sqlite.js';
+import { CheckedReads } from '../../src/storage/checked-reads.js';
 import { toHex } from '../../src/sigsum/types.js';
 import { toolsDir } from '../support/tools.js';
 import { buildLog } from './build-db.js';
@@ -248,6 +249,25 @@ async function helloRate(): Promise<number> {
   return r.rate;
 }
 
+/** Reads per second of random 512-leaf ranges: unchecked, checked by hashing (cold), checked by fingerprint (warm). */
+function checkCost(dir: string, n: number): { raw: number; hashed: number; fingerprint: number } {
+  const store = openSqliteStore(join(dir, DB_FILE), true);
+  const head = { size: n, rootHash: store.root() };
+  const reads = new CheckedReads(store, what => log(`damage: ${what}`));
+  const starts = Array.from({ length: QUICK ? 200 : 1000 }, () => Math.floor(Math.random() * (n - 512)));
+  const rate = (f: (s: number) => unknown) => {
+    const t0 = performance.now();
+    for (const s of starts) f(s);
+    return starts.length / ((performance.now() - t0) / 1000);
+  };
+  rate(s => store.getLeaves(s, s + 512)); // page cache warm for all three
+  const raw = rate(s => store.getLeaves(s, s + 512));
+  const hashed = rate(s => reads.leaves(s, s + 512, head));
+  const fingerprint = rate(s => reads.leaves(s, s + 512, head));
+  store.close();
+  return { raw, hashed, fingerprint };
+}
+
 function randomHashes(dir: string, n: number, count: number): string[] {
   const store = openSqliteStore(join(dir, DB_FILE), true);
   const out = Array.from({ length: count }, () => {
@@ -453,25 +473,18 @@ async function comparisons(verifies: { openssl: number; libsodium: number }, hel
   row(`get-leaves (10 leaves)/s at ${sz} vs hello world`, reads.l10.rate, hello, '/s');
   row(`get-leaves (512 leaves)/s at ${sz} vs hello world`, reads.l512.rate, hello, '/s');
   row(`bytes on disk per leaf at ${sz}`, bytes / READ_SIZE, 256, 'B', { max: 1.0, text: '≤ 256 B' });
-  // The steady state of a log that has run a while: the scrubber has proven every block once, so
-  // get-leaves compares fingerprints instead of hashing (a fast scrubber here, to get there in seconds).
+  // The cost of checking get-leaves (checked-reads.ts), in-process on the same log: 512-leaf ranges read
+  // raw, checked by hashing (first read), and checked by fingerprint (a block proven before, by an
+  // earlier read or by the scrubber).
   await bp.stop();
-  const scrubbed = await startOurs({
-    role: 'primary',
-    dataDir: big,
-    keyFile: logKey.path,
-    interval: '1s',
-    extra: ['--scrub-rate', '400000'],
+  const ck = checkCost(big, READ_SIZE);
+  rows.push({
+    metric: `get-leaves (512) in-process at ${sz}: checked by hashing / by fingerprint / unchecked`,
+    ours: `${fmt(ck.hashed)} / ${fmt(ck.fingerprint)} / ${fmt(ck.raw)} /s`,
+    other: '',
+    ratio: `${(ck.hashed / ck.raw).toFixed(2)}× / ${(ck.fingerprint / ck.raw).toFixed(2)}×`,
+    target: '',
   });
-  const passes = async () => {
-    const m = await (await fetch(`${scrubbed.internal}/metrics`)).text();
-    return Number(/^sigsum_log_scrub_passes (\d+)/m.exec(m)?.[1] ?? 0);
-  };
-  while ((await passes()) < 1) await sleep(500);
-  const warm = await readRates(scrubbed, hashes, READ_SIZE);
-  await scrubbed.stop();
-  row(`get-leaves (10 leaves)/s at ${sz} after a scrubber pass`, warm.l10.rate, hello, '/s');
-  row(`get-leaves (512 leaves)/s at ${sz} after a scrubber pass`, warm.l512.rate, hello, '/s');
   const bp2 = await startOurs({ role: 'primary', dataDir: big, keyFile: logKey.path, interval: '1s' });
   const cu = await catchUp(bp2, READ_SIZE, 'ours', 300);
   const cg = tools ? await catchUp(bp2, READ_SIZE, 'log-go', QUICK ? 30 : 120) : undefined;
