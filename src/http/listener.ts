@@ -178,10 +178,11 @@ export function listen(endpoint: string, app: Hono<Env>, limits: ListenerLimits)
 /**
  * Turns: every request starts from this FIFO, which runs for at most SLICE_MS
  * per turn of the event loop (a connection's next request is queued when its
- * last one is answered; the queue holds at most one entry per connection). Node accepts one new connection per turn of the
- * loop, so a loop turn that serves every busy connection at once (60
- * pipelining clients, 4 ms each) would keep a new client waiting seconds
- * just to be accepted.
+ * last one is answered, so the queue holds at most one entry per
+ * connection). Node accepts one new connection per turn of the loop, so a
+ * loop turn that served every busy connection at once (60 pipelining
+ * clients, 4 ms each) would keep a new client waiting seconds just to be
+ * accepted.
  */
 class Turns {
   private readonly queue: (() => void)[] = [];

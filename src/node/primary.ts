@@ -262,6 +262,7 @@ export async function startPrimary(cfg: PrimaryNodeConfig): Promise<PrimaryNode>
     listeners = await openListeners(cfg.externalEndpoint, external, cfg.internalEndpoint, internal);
   } catch (e) {
     dd.close();
+    await verifyPool?.close();
     throw e;
   }
   const scrubber = startScrubber(dd, cfg.signer.publicKey, cfg.scrubRate, storage, reads, clock, logger);

@@ -13,10 +13,10 @@ import { STORED_NODE_MIN_LEVEL, type LeafScanner, type StoredTreeHead } from './
 
 const span = (level: number, idx: number) => `leaves [${idx * 2 ** level}, ${(idx + 1) * 2 ** level})`;
 
-/** An incremental checker positioned after `position` leaves whose right edge is `peaks`. */
 /** Leaves per block: the smallest stored subtree. */
 const BLOCK = 2 ** STORED_NODE_MIN_LEVEL;
 
+/** An incremental checker positioned after `position` leaves whose right edge is `peaks`. */
 export class TreeChecker {
   private edge: CompactRange;
   nodes = 0;
