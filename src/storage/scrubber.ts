@@ -2,7 +2,9 @@
 // background, at a bounded rate (--scrub-rate leaves per second), with the
 // same checks as `sigsum-log verify` (fsck.ts: every leaf rehashed, the
 // unique index checked, every stored subtree recomputed, every stored signed
-// head checked). A pass ends at the stored size and the next starts at once.
+// head checked). A pass ends at the stored size; the next starts at once, but
+// passes start at most once per MIN_PASS_MS (a small log is not re-read, and
+// its pass logged, in a loop).
 // The rate is a ceiling: a tick (every TICK_MS) never holds the event loop
 // longer than MAX_TICK_MS, so a high rate on a slow disk costs throughput of
 // the scrubber, not latency of the node. Blocks it proves are handed to the
@@ -33,6 +35,7 @@ const CHUNK = 1024;
 const MAX_TICK_MS = 50;
 const SAVE_EVERY_MS = 10_000;
 const RETRY_AFTER_MS = 60_000;
+const MIN_PASS_MS = 3_600_000;
 
 export interface ScrubberOptions {
   /** Leaves per second (> 0). */
@@ -61,7 +64,7 @@ export class Scrubber {
   private passes = 0;
   private timer: NodeJS.Timeout | undefined;
   private savedAt = 0; // monotonic ms
-  private restUntil = 0; // monotonic ms: after damage
+  private restUntil = 0; // monotonic ms: after damage, or after a pass that took less than MIN_PASS_MS
 
   constructor(
     private readonly store: LeafScanner,
@@ -106,6 +109,7 @@ export class Scrubber {
     if (!this.checker) {
       this.checker = this.checkerAt(this.cursor);
       if (this.checker.position === 0) {
+        this.cursor = { ...this.cursor, passStarted: this.opts.clock.now() };
         const problem = this.checker.begin();
         if (problem) return this.damaged(problem);
       }
@@ -130,6 +134,7 @@ export class Scrubber {
         leaves: c.position,
         seconds: Math.round((now - this.cursor.passStarted) / 1000),
       });
+      this.restUntil = this.opts.clock.monotonic() + Math.max(0, MIN_PASS_MS - (now - this.cursor.passStarted));
       this.cursor = { position: 0, peaks: [], passStarted: now, lastComplete: now };
       this.checker = undefined;
       this.save();

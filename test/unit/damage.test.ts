@@ -359,3 +359,28 @@ test('blocks the scrubber proved are served by fingerprint; changed bytes are st
   assert.ok(reports.length > before, 'the scrubber reports the damaged subtree');
   assert.throws(() => reads.leaves(100, 104, head), DamageError, 'block 25 is hashed again and its subtree refused');
 });
+
+test('the scrubber starts passes at most once an hour: a small log is not re-read, or its pass logged, in a loop', async t => {
+  const path = await buildPristine(tempDir(t));
+  const store = openSqliteStore(path);
+  t.after(() => store.close());
+  const clock = new FakeClock();
+  const { logger, lines } = Logger.memory('info');
+  const s = new Scrubber(store, memoryCell<ScrubCursor>(), logSigner.publicKey, {
+    rate: 400,
+    clock,
+    logger,
+    report: what => assert.fail(what),
+  });
+  const passLines = () => lines.filter(l => l.includes('a full pass over the stored tree')).length;
+  for (let i = 0; i < 20; i++) {
+    s.tick(1000); // the whole log (1003 leaves) in about one tick
+    clock.advance(250);
+  }
+  assert.equal(s.progress().passes, 1);
+  assert.equal(passLines(), 1);
+  clock.advance(3_600_000);
+  for (let i = 0; i < 3; i++) s.tick(1000);
+  assert.equal(s.progress().passes, 2, 'the next pass an hour after the first began');
+  assert.equal(passLines(), 2);
+});
