@@ -63,6 +63,7 @@ function convert(def: SettingDef, raw: unknown, base: string | undefined): strin
       const min = def.flag === 'scrub-rate' || def.allowZero ? 0 : 1;
       if (!Number.isSafeInteger(n) || n < min)
         throw new Error(`want a ${min === 0 ? 'non-negative' : 'positive'} integer, got ${JSON.stringify(raw)}`);
+      if (def.max !== undefined && n > def.max) throw new Error(`at most ${def.max}, got ${n}`);
       return n;
     }
     case 'duration': {

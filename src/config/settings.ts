@@ -18,8 +18,10 @@ export interface SettingDef {
   readonly short?: string;
   /** Repeatable; the value is a list. */
   readonly multiple?: boolean;
-  /** A duration that may be 0 (off). */
+  /** A duration or integer that may be 0 (off). */
   readonly allowZero?: boolean;
+  /** The largest integer accepted (each thread, answer or held request costs memory). */
+  readonly max?: number;
   /** Only as a flag: refused in a config file (it must not persist across restarts). */
   readonly flagOnly?: boolean;
 }
@@ -85,6 +87,7 @@ export const SETTINGS = {
   maxRange: {
     flag: 'max-range',
     kind: 'int',
+    max: 65536,
     section: 'primary',
     default: 512,
     group: 'primary',
@@ -124,6 +127,7 @@ export const SETTINGS = {
   addLeafMaxHeld: {
     flag: 'add-leaf-max-held',
     kind: 'int',
+    max: 65536,
     section: 'primary',
     default: 256,
     group: 'primary',
@@ -132,10 +136,11 @@ export const SETTINGS = {
   workers: {
     flag: 'workers',
     kind: 'int',
+    max: 64,
     section: 'primary',
     allowZero: true,
     group: 'primary',
-    help: "threads that verify add-leaf signatures with libsodium (default: the machine's cores - 1, at least 1; 0: OpenSSL on Node's thread pool)",
+    help: "threads that verify add-leaf signatures with libsodium; default: the machine's cores - 1, at least 1; 0: OpenSSL on Node's thread pool",
   },
 
   policyFile: {

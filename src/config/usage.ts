@@ -36,7 +36,11 @@ function optionLines(def: SettingDef): string[] {
       ? ''
       : ` ${def.kind === 'duration' ? 'DURATION' : def.kind === 'int' ? 'N' : def.kind === 'path' ? 'FILE' : def.kind.toUpperCase()}`;
   const flag = `  ${def.short ? `-${def.short}, ` : ''}--${def.flag}${metavar}${def.multiple ? ' ...' : ''}`;
-  const dflt = def.default !== undefined && def.default !== '' ? ` (default ${String(def.default)})` : '';
+  const notes = [
+    ...(def.default !== undefined && def.default !== '' ? [`default ${String(def.default)}`] : []),
+    ...(def.max !== undefined ? [`at most ${def.max}`] : []),
+  ];
+  const dflt = notes.length > 0 ? ` (${notes.join(', ')})` : '';
   const where = def.section ? ` [${def.section}]` : '';
   const help = `${def.help}${dflt}.${def.flagOnly ? '' : where ? ` Config:${where} ${def.flag}.` : ''}`;
   return [flag, ...wrap(help, 6).map(l => (l.startsWith(' ') ? l : `      ${l}`))];

@@ -35,6 +35,8 @@ test('bad values name the flag', t => {
   const cases: [string[], RegExp][] = [
     [['serve', '--interval', 'soon'], /--interval: invalid duration "soon"/],
     [['serve', '--max-range', '0'], /--max-range: want a positive integer/],
+    [['serve', '--max-range', '100000'], /--max-range: at most 65536, got 100000/],
+    [['serve', '--workers', '1000'], /--workers: at most 64, got 1000/],
     [['serve', '--external-endpoint', 'nowhere'], /--external-endpoint: want HOST:PORT/],
     [['serve', '--log-level', 'loud'], /--log-level: want debug, info, warning or error/],
     [['serve', '--role', 'tertiary'], /--role: want primary or secondary/],
