@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { parsePrivateKey, parsePublicKey } from '../../src/sigsum/keyfile.js';
 import { tempDir } from '../support/fixtures.js';
+import { parseCommand } from '../../src/config/parse.js';
 import { runCli, startServer } from '../support/process.js';
 import { getTreeHead } from '../support/client.js';
 import { requireTools, tool } from '../support/tools.js';
@@ -303,11 +304,17 @@ test('replication settings: roles, pairs, quorum, promotion flags and [[primary.
   );
 });
 
-test('the example config files are valid', () => {
+test('the example config files are valid', t => {
   for (const f of ['config/primary.toml', 'config/local.toml', 'config/secondary.toml']) {
     const r = runCli(['serve', '--config', f, '--help']);
     assert.equal(r.status, 0, `${f}: ${r.stderr}`);
+    // --help does not judge values: parse the file as serve would (every value converted and checked).
+    assert.doesNotThrow(() => parseCommand('serve', ['--config', f]), f);
   }
+  // And the parse does judge: a bad value in a file is an error naming the key.
+  const bad = join(tempDir(t), 'bad.toml');
+  writeFileSync(bad, '[primary]\nworkers = 1000\n');
+  assert.throws(() => parseCommand('serve', ['--config', bad]), /workers: at most 64/);
 });
 
 test('--init-if-missing creates a log only together with its key; an existing key without a log is refused', async t => {
