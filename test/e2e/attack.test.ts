@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -61,13 +61,18 @@ async function measure(
   during: () => Promise<void>,
 ): Promise<{ p99: number; maxRss: number; errors: number; samples: number }> {
   let maxRss = rssMb(pid);
-  const probe = new Promise<{ latencies: number[]; errors: number }>((resolve, reject) =>
-    execFile(process.execPath, [PROBE, `${url}/get-tree-head`, String(seconds)], (e, stdout) =>
-      e
-        ? reject(new Error(`latency probe: ${e.message}`))
-        : resolve(JSON.parse(stdout) as { latencies: number[]; errors: number }),
-    ),
-  );
+  const child = spawn(process.execPath, [PROBE, `${url}/get-tree-head`, String(seconds)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', d => (out += d));
+  const exited = new Promise<number | null>(resolve => child.once('exit', resolve));
+  // The attack starts once the probe is warm (its first request measures the client, not the server).
+  await waitFor('the latency probe to be ready', () => out.startsWith('ready\n') || undefined, 30_000, 10);
+  const probe = exited.then(code => {
+    if (code !== 0) throw new Error(`latency probe exited with ${code}: ${out}`);
+    return JSON.parse(out.slice('ready\n'.length)) as { latencies: number[]; errors: number };
+  });
   const sampler = setInterval(() => (maxRss = Math.max(maxRss, rssMb(pid))), 50);
   try {
     await during();
