@@ -13,6 +13,7 @@ import { connect, type Socket } from 'node:net';
 import type { Signer } from '../sigsum/crypto.js';
 import { asSignature, bytesEqual, type PublicKey, type Signature } from '../sigsum/types.js';
 import { errorMessage } from '../util/errors.js';
+import { ED25519_KEY_TYPE, ed25519KeyBlob, SshReader, sshString, sshUint32 } from '../sigsum/ssh-wire.js';
 
 const FAILURE = 5;
 const REQUEST_IDENTITIES = 11;
@@ -23,39 +24,7 @@ const MAX_ANSWER = 256 * 1024;
 
 export class AgentError extends Error {}
 
-function u32(n: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n);
-  return b;
-}
-const str = (b: Uint8Array | string) => {
-  const data = typeof b === 'string' ? Buffer.from(b) : Buffer.from(b);
-  return Buffer.concat([u32(data.length), data]);
-};
-
-/** The SSH wire blob of an Ed25519 public key. */
-export function sshKeyBlob(pub: Uint8Array): Buffer {
-  return Buffer.concat([str('ssh-ed25519'), str(pub)]);
-}
-
-/** Reads SSH wire strings from a message body. */
-class Reader {
-  private at = 0;
-  constructor(private readonly b: Buffer) {}
-  u32(): number {
-    if (this.at + 4 > this.b.length) throw new AgentError('truncated agent answer');
-    const v = this.b.readUInt32BE(this.at);
-    this.at += 4;
-    return v;
-  }
-  string(): Buffer {
-    const n = this.u32();
-    if (this.at + n > this.b.length) throw new AgentError('truncated agent answer');
-    const v = this.b.subarray(this.at, this.at + n);
-    this.at += n;
-    return v;
-  }
-}
+const truncated = () => new AgentError('truncated agent answer');
 
 export class AgentSigner implements Signer {
   private sock: Socket | undefined; // owned by request(); replaced after any failure
@@ -70,15 +39,20 @@ export class AgentSigner implements Signer {
 
   async sign(msg: Uint8Array): Promise<Signature> {
     const body = await this.request(
-      Buffer.concat([Buffer.from([SIGN_REQUEST]), str(sshKeyBlob(this.publicKey)), str(msg), u32(0)]),
+      Buffer.concat([
+        Buffer.from([SIGN_REQUEST]),
+        sshString(ed25519KeyBlob(this.publicKey)),
+        sshString(msg),
+        sshUint32(0),
+      ]),
     );
     if (body[0] === FAILURE)
       throw new AgentError(`the ssh-agent at ${this.socketPath} refused to sign (does it hold the key?)`);
     if (body[0] !== SIGN_RESPONSE) throw new AgentError(`unexpected ssh-agent answer of type ${body[0]}`);
-    const blob = new Reader(new Reader(body.subarray(1)).string());
-    const type = blob.string().toString('latin1');
-    const sig = blob.string();
-    if (type !== 'ssh-ed25519' || sig.length !== 64)
+    const blob = new SshReader(new SshReader(body.subarray(1), truncated).bytes(), truncated);
+    const type = blob.string();
+    const sig = blob.bytes();
+    if (type !== ED25519_KEY_TYPE || sig.length !== 64)
       throw new AgentError(`the ssh-agent answered a ${type} signature of ${sig.length} bytes, not Ed25519`);
     return asSignature(new Uint8Array(sig));
   }
@@ -87,11 +61,11 @@ export class AgentSigner implements Signer {
   async holdsKey(): Promise<boolean> {
     const body = await this.request(Buffer.from([REQUEST_IDENTITIES]));
     if (body[0] !== IDENTITIES_ANSWER) throw new AgentError(`unexpected ssh-agent answer of type ${body[0]}`);
-    const r = new Reader(body.subarray(1));
-    const want = sshKeyBlob(this.publicKey);
-    for (let n = r.u32(), i = 0; i < n; i++) {
-      const blob = r.string();
-      r.string(); // comment
+    const r = new SshReader(body.subarray(1), truncated);
+    const want = ed25519KeyBlob(this.publicKey);
+    for (let n = r.uint32(), i = 0; i < n; i++) {
+      const blob = r.bytes();
+      r.bytes(); // comment
       if (bytesEqual(blob, want)) return true;
     }
     return false;
@@ -147,7 +121,7 @@ export class AgentSigner implements Signer {
       sock.on('data', onData);
       sock.on('error', onError);
       sock.on('close', onClose);
-      sock.write(str(msg));
+      sock.write(sshString(msg));
     });
   }
 }

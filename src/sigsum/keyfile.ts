@@ -5,60 +5,19 @@
 import { randomBytes } from 'node:crypto';
 import { asPublicKey, type PublicKey } from './types.js';
 import { SeedSigner } from './crypto.js';
+import { ED25519_KEY_TYPE, ed25519KeyBlob, SshReader, sshString, sshUint32 } from './ssh-wire.js';
 
 const MAGIC = Buffer.from('openssh-key-v1\0', 'latin1');
-const KEY_TYPE = 'ssh-ed25519';
 
 export class KeyFileError extends Error {}
 
-class SshReader {
-  private pos = 0;
-  constructor(private readonly b: Buffer) {}
-  uint32(): number {
-    if (this.pos + 4 > this.b.length) throw new KeyFileError('truncated key data');
-    const v = this.b.readUInt32BE(this.pos);
-    this.pos += 4;
-    return v;
-  }
-  bytes(): Buffer {
-    const n = this.uint32();
-    if (this.pos + n > this.b.length) throw new KeyFileError('truncated key data');
-    const v = this.b.subarray(this.pos, this.pos + n);
-    this.pos += n;
-    return v;
-  }
-  string(): string {
-    return this.bytes().toString('latin1');
-  }
-  rest(): Buffer {
-    return this.b.subarray(this.pos);
-  }
-  done(): boolean {
-    return this.pos === this.b.length;
-  }
-}
-
-function sshString(v: Buffer | string): Buffer {
-  const b = typeof v === 'string' ? Buffer.from(v, 'latin1') : v;
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(b.length);
-  return Buffer.concat([len, b]);
-}
-
-function uint32(v: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(v >>> 0);
-  return b;
-}
-
-function publicKeyBlob(pub: Uint8Array): Buffer {
-  return Buffer.concat([sshString(KEY_TYPE), sshString(Buffer.from(pub))]);
-}
+const truncated = () => new KeyFileError('truncated key data');
 
 function parsePublicKeyBlob(blob: Buffer): PublicKey {
-  const r = new SshReader(blob);
+  const r = new SshReader(blob, truncated);
   const type = r.string();
-  if (type !== KEY_TYPE) throw new KeyFileError(`unsupported key type ${JSON.stringify(type)}, want ${KEY_TYPE}`);
+  if (type !== ED25519_KEY_TYPE)
+    throw new KeyFileError(`unsupported key type ${JSON.stringify(type)}, want ${ED25519_KEY_TYPE}`);
   const pub = r.bytes();
   if (pub.length !== 32 || !r.done()) throw new KeyFileError('malformed ssh-ed25519 public key');
   return asPublicKey(new Uint8Array(pub));
@@ -69,7 +28,7 @@ export function parsePublicKey(text: string): PublicKey {
   const t = text.trim();
   if (/^[0-9a-fA-F]{64}$/.test(t)) return asPublicKey(new Uint8Array(Buffer.from(t, 'hex')));
   const fields = t.split(/[ \t]+/);
-  if (fields.length < 2 || fields[0] !== KEY_TYPE) {
+  if (fields.length < 2 || fields[0] !== ED25519_KEY_TYPE) {
     throw new KeyFileError(`not an ssh-ed25519 public key line nor 64 hex characters`);
   }
   if (!/^[A-Za-z0-9+/]+=*$/.test(fields[1])) throw new KeyFileError('invalid base64 in public key line');
@@ -77,7 +36,7 @@ export function parsePublicKey(text: string): PublicKey {
 }
 
 export function formatPublicKey(pub: Uint8Array, comment = 'sigsum key'): string {
-  return `${KEY_TYPE} ${publicKeyBlob(pub).toString('base64')}${comment ? ' ' + comment : ''}\n`;
+  return `${ED25519_KEY_TYPE} ${ed25519KeyBlob(pub).toString('base64')}${comment ? ' ' + comment : ''}\n`;
 }
 
 /**
@@ -93,7 +52,7 @@ export function parsePrivateKey(text: string): SeedSigner {
   const raw = Buffer.from(m[1].replace(/\s+/g, ''), 'base64');
   if (raw.length < MAGIC.length || !raw.subarray(0, MAGIC.length).equals(MAGIC))
     throw new KeyFileError('bad OpenSSH private key magic');
-  const r = new SshReader(raw.subarray(MAGIC.length));
+  const r = new SshReader(raw.subarray(MAGIC.length), truncated);
   const cipher = r.string();
   const kdf = r.string();
   r.bytes(); // kdf options
@@ -102,10 +61,10 @@ export function parsePrivateKey(text: string): SeedSigner {
   const n = r.uint32();
   if (n !== 1) throw new KeyFileError(`expected exactly one key, found ${n}`);
   const pubFromHeader = parsePublicKeyBlob(r.bytes());
-  const priv = new SshReader(r.bytes());
+  const priv = new SshReader(r.bytes(), truncated);
   if (!r.done()) throw new KeyFileError('trailing data after private key section');
   if (priv.uint32() !== priv.uint32()) throw new KeyFileError('corrupt private key (check integers differ)');
-  if (priv.string() !== KEY_TYPE) throw new KeyFileError('private key is not ssh-ed25519');
+  if (priv.string() !== ED25519_KEY_TYPE) throw new KeyFileError('private key is not ssh-ed25519');
   const pub = priv.bytes();
   const secret = priv.bytes();
   priv.string(); // comment
@@ -126,9 +85,9 @@ export function formatPrivateKey(seed: Uint8Array, comment = ''): string {
   const pub = Buffer.from(signer.publicKey);
   const check = randomBytes(4).readUInt32BE(0);
   let section = Buffer.concat([
-    uint32(check),
-    uint32(check),
-    sshString(KEY_TYPE),
+    sshUint32(check),
+    sshUint32(check),
+    sshString(ED25519_KEY_TYPE),
     sshString(pub),
     sshString(Buffer.concat([Buffer.from(seed), pub])),
     sshString(comment),
@@ -140,8 +99,8 @@ export function formatPrivateKey(seed: Uint8Array, comment = ''): string {
     sshString('none'),
     sshString('none'),
     sshString(''),
-    uint32(1),
-    sshString(publicKeyBlob(pub)),
+    sshUint32(1),
+    sshString(ed25519KeyBlob(pub)),
     sshString(section),
   ]);
   const b64 = raw

@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { parsePrivateKey, parsePublicKey } from '../../src/sigsum/keyfile.js';
 import { tempDir } from '../support/fixtures.js';
 import { parseCommand } from '../../src/config/parse.js';
-import { runCli, startServer } from '../support/process.js';
+import { loopbackServe, runCli, startServer } from '../support/process.js';
 import { getTreeHead } from '../support/client.js';
 import { requireTools, tool } from '../support/tools.js';
 import { execFileSync } from 'node:child_process';
@@ -344,16 +344,8 @@ test('--init-if-missing creates a log only together with its key; an existing ke
 
 test('--log-format json: every line a JSON object, to stderr or to --log-file', async t => {
   const dir = tempDir(t);
-  const common = ['--external-endpoint', '127.0.0.1:0', '--internal-endpoint', '127.0.0.1:0', '--init-if-missing'];
-  const srv = await startServer([
-    '--data-dir',
-    join(dir, 'd'),
-    '--key-file',
-    join(dir, 'k'),
-    '--log-format',
-    'json',
-    ...common,
-  ]);
+  const json = loopbackServe(join(dir, 'd'), join(dir, 'k'), '--init-if-missing', '--log-format', 'json');
+  const srv = await startServer(json);
   assert.equal(await srv.stop(), 0);
   const lines = srv.stderr().trimEnd().split('\n');
   assert.ok(lines.length >= 3);
@@ -363,17 +355,7 @@ test('--log-format json: every line a JSON object, to stderr or to --log-file', 
   }
   assert.ok(lines.some(l => JSON.parse(l).msg === 'primary started'));
   const file = join(dir, 'node.log');
-  const again = await startServer([
-    '--data-dir',
-    join(dir, 'd'),
-    '--key-file',
-    join(dir, 'k'),
-    '--log-format',
-    'json',
-    '--log-file',
-    file,
-    ...common,
-  ]);
+  const again = await startServer([...json, '--log-file', file]);
   assert.equal(await again.stop(), 0);
   const fromFile = readFileSync(file, 'utf8')
     .trimEnd()

@@ -15,7 +15,7 @@ import { toHex } from '../../src/sigsum/types.js';
 import { DB_FILE, openSqliteStore } from '../../src/storage/sqlite.js';
 import { buildLog } from '../bench/build-db.js';
 import { logSigner, waitFor } from '../support/fixtures.js';
-import { runCli, startServer, writeKey, type ServerProcess } from '../support/process.js';
+import { runCli, startServer, writeKey, type ServerProcess, loopbackServe } from '../support/process.js';
 import { entry, h } from '../support/vectors.js';
 
 const N = 3000;
@@ -39,18 +39,7 @@ for (const [m, n] of [
 let expected: Map<string, { status: number; body: string }>;
 
 async function serve(dir: string): Promise<ServerProcess> {
-  return startServer([
-    '--data-dir',
-    dir,
-    '--key-file',
-    key.path,
-    '--external-endpoint',
-    '127.0.0.1:0',
-    '--internal-endpoint',
-    '127.0.0.1:0',
-    '--scrub-rate',
-    '200000',
-  ]);
+  return startServer([...loopbackServe(dir, key.path), '--scrub-rate', '200000']);
 }
 
 async function answers(url: string): Promise<Map<string, { status: number; body: string }>> {

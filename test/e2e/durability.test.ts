@@ -12,7 +12,7 @@ import { SeedSigner } from '../../src/sigsum/crypto.js';
 import { verifyConsistency, verifyInclusion } from '../../src/sigsum/merkle.js';
 import { verifyTreeHead, type CosignedTreeHead } from '../../src/sigsum/treehead.js';
 import { tempDir, waitFor } from '../support/fixtures.js';
-import { runCli, startServer } from '../support/process.js';
+import { runCli, startServer, loopbackServe } from '../support/process.js';
 import { addLeaf, getConsistency, getInclusion, getTreeHead, makeLeaf, type TestLeaf } from '../support/client.js';
 
 test('kill -9 during a burst loses no leaf that got 200 and never rolls back', async t => {
@@ -22,20 +22,7 @@ test('kill -9 during a burst loses no leaf that got 200 and never rolls back', a
   assert.equal(runCli(['keygen', '-o', key]).status, 0);
   assert.equal(runCli(['init', '--data-dir', data, '--key-file', key]).status, 0);
   const logKey = parsePrivateKey(readFileSync(key, 'utf8')).publicKey;
-  const args = [
-    '--data-dir',
-    data,
-    '--key-file',
-    key,
-    '--external-endpoint',
-    '127.0.0.1:0',
-    '--internal-endpoint',
-    '127.0.0.1:0',
-    '--interval',
-    '100ms',
-    '--add-leaf-wait',
-    '0',
-  ];
+  const args = [...loopbackServe(data, key), '--interval', '100ms', '--add-leaf-wait', '0'];
   const srv = await startServer(args);
   t.after(() => srv.stop('SIGKILL'));
 

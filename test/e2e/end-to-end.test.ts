@@ -15,7 +15,7 @@ import { verifyConsistency, verifyInclusion } from '../../src/sigsum/merkle.js';
 import { verifyTreeHead, type CosignedTreeHead } from '../../src/sigsum/treehead.js';
 import { parseLeaves } from '../../src/sigsum/leaf.js';
 import { tempDir, waitFor } from '../support/fixtures.js';
-import { runCli, startServer } from '../support/process.js';
+import { runCli, startServer, loopbackServe } from '../support/process.js';
 import { addLeaf, getConsistency, getInclusion, getTreeHead, makeLeaf, pool } from '../support/client.js';
 
 const N = 300;
@@ -29,14 +29,7 @@ test('submit, wait for 200, verify heads, consistency, inclusion and leaves', as
   const logKey = parsePrivateKey(readFileSync(key, 'utf8')).publicKey;
 
   const srv = await startServer([
-    '--data-dir',
-    join(dir, 'data'),
-    '--key-file',
-    key,
-    '--external-endpoint',
-    '127.0.0.1:0',
-    '--internal-endpoint',
-    '127.0.0.1:0',
+    ...loopbackServe(join(dir, 'data'), key),
     '--interval',
     '200ms',
     '--url-prefix',
@@ -115,22 +108,10 @@ test('without libsodium: one warning at startup, and add-leaf verdicts are uncha
   const key = join(dir, 'log.key');
   assert.equal(runCli(['keygen', '-o', key]).status, 0);
   assert.equal(runCli(['init', '--data-dir', join(dir, 'data'), '--key-file', key]).status, 0);
-  const srv = await startServer(
-    [
-      '--data-dir',
-      join(dir, 'data'),
-      '--key-file',
-      key,
-      '--external-endpoint',
-      '127.0.0.1:0',
-      '--internal-endpoint',
-      '127.0.0.1:0',
-      '--add-leaf-wait',
-      '0',
-    ],
-    30_000,
-    { ...process.env, SIGSUM_LOG_NO_SODIUM: '1' },
-  );
+  const srv = await startServer([...loopbackServe(join(dir, 'data'), key), '--add-leaf-wait', '0'], 30_000, {
+    ...process.env,
+    SIGSUM_LOG_NO_SODIUM: '1',
+  });
   t.after(() => srv.stop('SIGKILL'));
   const submitter = new SeedSigner(new Uint8Array(32).fill(0x43));
   const good = makeLeaf(submitter, 'no libsodium\n');

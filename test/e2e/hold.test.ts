@@ -14,7 +14,7 @@ import { toHex } from '../../src/sigsum/types.js';
 import { entry, h } from '../support/vectors.js';
 import { submitterSigner, tempDir, waitFor } from '../support/fixtures.js';
 import { addLeaf, getTreeHead, makeLeaf, pool } from '../support/client.js';
-import { ensurePrimary, startServer, writeKey } from '../support/process.js';
+import { ensurePrimary, startServer, writeKey, loopbackServe } from '../support/process.js';
 import { requireTools, tool } from '../support/tools.js';
 
 const run = promisify(execFile);
@@ -31,14 +31,7 @@ test('a repeated add-leaf is held until publication; first submissions are never
   const key = writeKey(dir, 'log.key', h(entry('formats.json', 'key-log').private_seed));
   await ensurePrimary(join(dir, 'data'), key.signer);
   const srv = await startServer([
-    '--data-dir',
-    join(dir, 'data'),
-    '--key-file',
-    key.path,
-    '--external-endpoint',
-    '127.0.0.1:0',
-    '--internal-endpoint',
-    '127.0.0.1:0',
+    ...loopbackServe(join(dir, 'data'), key.path),
     '--interval',
     '2s',
     '--add-leaf-wait',
@@ -80,18 +73,7 @@ test(
     const dir = tempDir(t);
     const key = writeKey(dir, 'log.key', h('57'.repeat(32)));
     await ensurePrimary(join(dir, 'data'), key.signer);
-    const srv = await startServer([
-      '--data-dir',
-      join(dir, 'data'),
-      '--key-file',
-      key.path,
-      '--external-endpoint',
-      '127.0.0.1:0',
-      '--internal-endpoint',
-      '127.0.0.1:0',
-      '--interval',
-      '300ms',
-    ]);
+    const srv = await startServer([...loopbackServe(join(dir, 'data'), key.path), '--interval', '300ms']);
     t.after(() => srv.stop('SIGKILL'));
     const policy = join(dir, 'policy');
     writeFileSync(policy, `log ${toHex(key.signer.publicKey)} ${srv.url}\nquorum none\n`);

@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { getTreeHead } from '../support/client.js';
 import { waitFor } from '../support/fixtures.js';
+import { loopbackServe } from '../support/process.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -83,17 +84,7 @@ test('the installed command runs on plain node, starts within 3× of `node -e 0`
   const dir = join(work, 'node');
   execFileSync(installed, ['keygen', '-o', join(dir, 'log.key')]);
   execFileSync(installed, ['init', '--data-dir', join(dir, 'data'), '--key-file', join(dir, 'log.key')]);
-  const srv = execFile(installed, [
-    'serve',
-    '--data-dir',
-    join(dir, 'data'),
-    '--key-file',
-    join(dir, 'log.key'),
-    '--external-endpoint',
-    '127.0.0.1:0',
-    '--internal-endpoint',
-    '127.0.0.1:0',
-  ]);
+  const srv = execFile(installed, ['serve', ...loopbackServe(join(dir, 'data'), join(dir, 'log.key'))]);
   let out = '';
   srv.stdout!.on('data', d => (out += d));
   try {

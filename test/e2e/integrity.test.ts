@@ -14,7 +14,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { DB_FILE, openSqliteStore } from '../../src/storage/sqlite.js';
 import { submitterSigner, tempDir, waitFor } from '../support/fixtures.js';
-import { BIN, ensurePrimary, runCli, startServer, writeKey } from '../support/process.js';
+import { BIN, ensurePrimary, loopbackServe, runCli, startServer, writeKey } from '../support/process.js';
 import { execFile } from 'node:child_process';
 import { entry, h } from '../support/vectors.js';
 import { getTreeHead, makeLeaf } from '../support/client.js';
@@ -22,18 +22,16 @@ import { rawRequest } from '../support/http.js';
 import { toHex } from '../../src/sigsum/types.js';
 import { Cluster, LogChecker } from '../support/cluster.js';
 
-const endpoints = ['--external-endpoint', '127.0.0.1:0', '--internal-endpoint', '127.0.0.1:0'];
-
 test('one writer per data directory: a second node is refused, whatever files are deleted', async t => {
   const dir = tempDir(t);
   const key = writeKey(dir, 'log.key', h(entry('formats.json', 'key-log').private_seed));
   const data = join(dir, 'data');
   await ensurePrimary(data, key.signer);
-  const srv = await startServer(['--data-dir', data, '--key-file', key.path, ...endpoints]);
+  const srv = await startServer(loopbackServe(data, key.path));
   t.after(() => srv.stop('SIGKILL'));
   // The pid file is only for `status`; deleting it (and anything else but log.db) lets nobody in.
   for (const f of readdirSync(data).filter(f => !f.startsWith(DB_FILE))) rmSync(join(data, f));
-  const second = runCli(['serve', '--data-dir', data, '--key-file', key.path, ...endpoints]);
+  const second = runCli(['serve', ...loopbackServe(data, key.path)]);
   assert.equal(second.status, 1);
   assert.match(
     second.stderr,
@@ -107,11 +105,7 @@ test('shutdown is bounded whatever the peers do: a witness and a secondary that 
   const sKey = writeKey(dir, 's.key', h('62'.repeat(32)));
   await ensurePrimary(join(dir, 'data'), key.signer);
   const srv = await startServer([
-    '--data-dir',
-    join(dir, 'data'),
-    '--key-file',
-    key.path,
-    ...endpoints,
+    ...loopbackServe(join(dir, 'data'), key.path),
     '--policy-file',
     join(dir, 'policy'),
     '--witness-timeout',

@@ -13,7 +13,7 @@ import { parsePrivateKey } from '../../src/sigsum/keyfile.js';
 import { parseProof, verifyProof } from '../../src/sigsum/proof.js';
 import { toHex } from '../../src/sigsum/types.js';
 import { tempDir, waitFor } from '../support/fixtures.js';
-import { runCli, startServer } from '../support/process.js';
+import { runCli, startServer, loopbackServe } from '../support/process.js';
 import { requireTools, tool } from '../support/tools.js';
 
 const run = promisify(execFile);
@@ -27,14 +27,7 @@ test('sigsum-submit, sigsum-verify and sigsum-monitor against our log', { skip: 
   runCli(['keygen', '-o', logKeyFile]);
   assert.equal(runCli(['init', '--data-dir', join(dir, 'data'), '--key-file', logKeyFile]).status, 0);
   const srv = await startServer([
-    '--data-dir',
-    join(dir, 'data'),
-    '--key-file',
-    logKeyFile,
-    '--external-endpoint',
-    '127.0.0.1:0',
-    '--internal-endpoint',
-    '127.0.0.1:0',
+    ...loopbackServe(join(dir, 'data'), logKeyFile),
     '--interval',
     '250ms',
     '--url-prefix',

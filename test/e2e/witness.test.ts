@@ -29,6 +29,7 @@ import {
   startServer,
   writeKey,
   type ServerProcess,
+  loopbackServe,
 } from '../support/process.js';
 import { requireTools, tool } from '../support/tools.js';
 import { startRealWitnesses } from '../support/real-witnesses.js';
@@ -49,14 +50,7 @@ function cosignedBy(th: CosignedTreeHead, logKey: PublicKey, witnesses: PublicKe
 async function startLog(t: T, dir: string, key: string, policy: string, extra: string[] = []): Promise<ServerProcess> {
   await ensurePrimary(join(dir, 'data'), parsePrivateKey(readFileSync(key, 'utf8')));
   const srv = await startServer([
-    '--data-dir',
-    join(dir, 'data'),
-    '--key-file',
-    key,
-    '--external-endpoint',
-    '127.0.0.1:0',
-    '--internal-endpoint',
-    '127.0.0.1:0',
+    ...loopbackServe(join(dir, 'data'), key),
     '--interval',
     '250ms',
     '--policy-file',

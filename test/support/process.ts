@@ -79,6 +79,21 @@ export function startServer(
   });
 }
 
+/** `serve` flags for a node of `dataDir` and `keyFile` listening on free loopback ports, followed by `extra`. */
+export function loopbackServe(dataDir: string, keyFile: string, ...extra: string[]): string[] {
+  return [
+    '--data-dir',
+    dataDir,
+    '--key-file',
+    keyFile,
+    '--external-endpoint',
+    '127.0.0.1:0',
+    '--internal-endpoint',
+    '127.0.0.1:0',
+    ...extra,
+  ];
+}
+
 /** A TCP port that was free a moment ago (for processes that must know each other's addresses up front). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

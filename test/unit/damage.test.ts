@@ -128,6 +128,12 @@ function blobOf(db: Database.Database, sql: string, ...args: number[]): Buffer {
   return v;
 }
 
+/** Flips a byte of the stored subtree hash (level, idx). */
+function flipNode(db: Database.Database, level: number, idx: number): void {
+  const hash = blobOf(db, 'SELECT hash FROM nodes WHERE level = ? AND idx = ?', level, idx);
+  db.prepare('UPDATE nodes SET hash = ? WHERE level = ? AND idx = ?').run(flip(hash), level, idx);
+}
+
 function swapRows(db: Database.Database, a: number, b: number): void {
   db.prepare('UPDATE leaves SET idx = -1 WHERE idx = ?').run(a);
   db.prepare('UPDATE leaves SET idx = ? WHERE idx = ?').run(a, b);
@@ -172,19 +178,13 @@ const DAMAGES: Damage[] = [
     name: 'a byte flipped in a level-2 subtree hash',
     bad: [],
     refuses: ['inclusion 204', 'leaves [195, 202)'],
-    apply: db =>
-      db
-        .prepare('UPDATE nodes SET hash = ? WHERE level = 2 AND idx = 50')
-        .run(flip(blobOf(db, 'SELECT hash FROM nodes WHERE level = 2 AND idx = 50'))),
+    apply: db => flipNode(db, 2, 50),
   },
   {
     name: 'a byte flipped in a level-5 subtree hash (cached level)',
     bad: [],
     refuses: ['inclusion 64', 'leaves [96, 128)'],
-    apply: db =>
-      db
-        .prepare('UPDATE nodes SET hash = ? WHERE level = 5 AND idx = 3')
-        .run(flip(blobOf(db, 'SELECT hash FROM nodes WHERE level = 5 AND idx = 3'))),
+    apply: db => flipNode(db, 5, 3),
   },
   {
     name: 'a subtree hash deleted',
@@ -340,8 +340,7 @@ test('blocks the scrubber proved are served by fingerprint; changed bytes are st
   t.after(() => other.close());
   // The stored subtree over block 25 (leaves 100..103) changed: a read that hashes would refuse it; the
   // scrubber proved those leaf bytes already, so the read compares fingerprints and serves them.
-  const node = blobOf(other, 'SELECT hash FROM nodes WHERE level = 2 AND idx = 25');
-  other.prepare('UPDATE nodes SET hash = ? WHERE level = 2 AND idx = 25').run(flip(node));
+  flipNode(other, 2, 25);
   assert.equal(reads.leaves(100, 104, head).length, 4);
   assert.deepEqual(reports, []);
   // Changed leaf bytes in a proven block: the fingerprint differs, the Merkle check runs and refuses.
@@ -349,9 +348,7 @@ test('blocks the scrubber proved are served by fingerprint; changed bytes are st
   assert.throws(() => reads.leaves(8, 12, head), DamageError);
   other.prepare('UPDATE leaves SET leaf = ? WHERE idx = 10').run(Buffer.from(leafAt(10)));
   // A block the scrubber has not reached is hashed: the damaged subtree over it is refused.
-  other
-    .prepare('UPDATE nodes SET hash = ? WHERE level = 2 AND idx = 100')
-    .run(flip(blobOf(other, 'SELECT hash FROM nodes WHERE level = 2 AND idx = 100')));
+  flipNode(other, 2, 100);
   assert.throws(() => reads.leaves(400, 404, head), DamageError);
   // The scrubber meets the damaged subtree over block 100: what it proved before is forgotten.
   const before = reports.length;
